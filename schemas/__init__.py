@@ -1,0 +1,39 @@
+"""Event contracts: one versioned model per event type, and the one validator every door uses."""
+
+from schemas.envelope import SHANGHAI, Envelope
+from schemas.errors import Rejection, RejectReason
+from schemas.events import (
+    AccountClosed,
+    AccountOpened,
+    CustomerAssigned,
+    CustomerVisited,
+    DepositBalance,
+    Event,
+    OrgChanged,
+    PayrollPaid,
+    PayrollSigned,
+    ProductSold,
+)
+from schemas.registry import EVENT_TYPES, model_for
+from schemas.validate import Limits, parse_event
+
+__all__ = [
+    "EVENT_TYPES",
+    "SHANGHAI",
+    "AccountClosed",
+    "AccountOpened",
+    "CustomerAssigned",
+    "CustomerVisited",
+    "DepositBalance",
+    "Envelope",
+    "Event",
+    "Limits",
+    "OrgChanged",
+    "PayrollPaid",
+    "PayrollSigned",
+    "ProductSold",
+    "Rejection",
+    "RejectReason",
+    "model_for",
+    "parse_event",
+]

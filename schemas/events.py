@@ -1,0 +1,161 @@
+"""One model per event type (schema version 1). Field names are the contract; see docs/events.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from schemas.envelope import Contract, Envelope
+from schemas.vocabulary import (
+    AccountType,
+    Channel,
+    CloseKind,
+    DepositCategory,
+    MarginKind,
+    OrgAction,
+    Product,
+    Segment,
+    UnitKind,
+    VisitChannel,
+    VisitorRole,
+)
+
+Ident = Annotated[str, Field(min_length=1, max_length=64)]
+Yuan = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+
+
+class AccountOpenedData(Contract):
+    account_id: Ident
+    customer_id: Ident
+    cm_id: Ident
+    sub_branch_id: Ident | None = None
+    account_type: AccountType
+    segment: Segment
+    channel: Channel = Channel.OTHER
+    new_firm: bool = False
+
+
+class AccountClosedData(Contract):
+    account_id: Ident
+    customer_id: Ident
+    cm_id: Ident  # the manager of record: scoring is keyed by customer manager
+    kind: CloseKind = CloseKind.CLOSED
+
+
+class PayrollSignedData(Contract):
+    agreement_id: Ident
+    employer_id: Ident
+    cm_id: Ident
+    employees: int = Field(ge=0)
+
+
+class PayrollPaidData(Contract):
+    agreement_id: Ident
+    employer_id: Ident
+    batch_id: Ident
+    cm_id: Ident
+    headcount: int = Field(ge=0)
+    amount: Yuan
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class DepositBalanceData(Contract):
+    account_id: Ident
+    customer_id: Ident
+    cm_id: Ident
+    category: DepositCategory
+    margin_kind: MarginKind | None = None
+    balance: Yuan
+    as_of: dt.date
+
+
+class ProductSoldData(Contract):
+    sale_id: Ident
+    customer_id: Ident
+    cm_id: Ident
+    product: Product
+    amount: Yuan = Decimal(0)
+
+
+class CustomerAssignedData(Contract):
+    customer_id: Ident
+    cm_id: Ident
+    segment: Segment
+
+
+class CustomerVisitedData(Contract):
+    customer_id: Ident
+    cm_id: Ident  # the customer's manager, credited with the visit
+    visitor_id: Ident
+    visitor_role: VisitorRole = VisitorRole.CUSTOMER_MANAGER
+    channel: VisitChannel
+
+
+class OrgChangedData(Contract):
+    cm_id: Ident
+    cm_name: str | None = Field(default=None, max_length=64)
+    action: OrgAction
+    unit_kind: UnitKind
+    unit_id: Ident
+    effective_from: dt.date
+
+
+class AccountOpened(Envelope):
+    type: Literal["account.opened"] = "account.opened"
+    data: AccountOpenedData
+
+
+class AccountClosed(Envelope):
+    type: Literal["account.closed"] = "account.closed"
+    data: AccountClosedData
+
+
+class PayrollSigned(Envelope):
+    type: Literal["payroll.signed"] = "payroll.signed"
+    data: PayrollSignedData
+
+
+class PayrollPaid(Envelope):
+    type: Literal["payroll.paid"] = "payroll.paid"
+    data: PayrollPaidData
+
+
+class DepositBalance(Envelope):
+    type: Literal["deposit.balance"] = "deposit.balance"
+    data: DepositBalanceData
+
+
+class ProductSold(Envelope):
+    type: Literal["product.sold"] = "product.sold"
+    data: ProductSoldData
+
+
+class CustomerAssigned(Envelope):
+    type: Literal["customer.assigned"] = "customer.assigned"
+    data: CustomerAssignedData
+
+
+class CustomerVisited(Envelope):
+    type: Literal["customer.visited"] = "customer.visited"
+    data: CustomerVisitedData
+
+
+class OrgChanged(Envelope):
+    type: Literal["org.changed"] = "org.changed"
+    data: OrgChangedData
+
+
+Event = (
+    AccountOpened
+    | AccountClosed
+    | PayrollSigned
+    | PayrollPaid
+    | DepositBalance
+    | ProductSold
+    | CustomerAssigned
+    | CustomerVisited
+    | OrgChanged
+)

@@ -1,0 +1,94 @@
+"""The one validator behind every door: bytes in, a typed event out, or a Rejection with its reason."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.envelope import Envelope
+from schemas.errors import Rejection, RejectReason
+from schemas.registry import EVENT_TYPES, model_for, versions_of
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 64 * 1024
+    # Clocks of source systems drift; an event further ahead than this is a bad timestamp.
+    max_future: timedelta = timedelta(minutes=5)
+
+
+_TYPE_ERRORS = ("_type", "_parsing", "is_instance_of", "model_attributes_type", "dict_type")
+
+
+def _reason_of(error: dict[str, Any]) -> RejectReason:
+    kind = str(error.get("type", ""))
+    if kind == "missing":
+        return RejectReason.MISSING_FIELD
+    if kind.endswith(_TYPE_ERRORS):
+        return RejectReason.WRONG_TYPE
+    return RejectReason.INVALID_VALUE
+
+
+def _describe(exc: ValidationError) -> Rejection:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "(event)"
+    reason = _reason_of(dict(first))
+    if reason is RejectReason.MISSING_FIELD:
+        return Rejection(reason, f"field '{where}' is required")
+    return Rejection(reason, f"field '{where}': {first.get('msg', 'invalid')}")
+
+
+def decode(raw: bytes | str, limits: Limits = Limits()) -> dict[str, Any]:
+    """Bytes to a JSON object, refusing empty, oversized and malformed input."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if not data or not data.strip():
+        raise Rejection(RejectReason.EMPTY, "message is empty")
+    if len(data) > limits.max_bytes:
+        raise Rejection(RejectReason.OVERSIZED, f"message has {len(data)} bytes, limit is {limits.max_bytes}")
+    try:
+        obj = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejection(RejectReason.MALFORMED_JSON, f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise Rejection(RejectReason.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def parse_object(obj: dict[str, Any], *, now: datetime, limits: Limits = Limits()) -> Envelope:
+    """A decoded JSON object to its typed event model."""
+    event_type = obj.get("type")
+    if event_type is None:
+        raise Rejection(RejectReason.MISSING_FIELD, "field 'type' is required")
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+        raise Rejection(
+            RejectReason.UNKNOWN_TYPE, f"unknown event type {event_type!r}; known: {', '.join(EVENT_TYPES)}"
+        )
+    version = obj.get("schema_version")
+    if version is None:
+        raise Rejection(RejectReason.MISSING_FIELD, "field 'schema_version' is required")
+    model = model_for(event_type, version) if isinstance(version, int) and not isinstance(version, bool) else None
+    if model is None:
+        known = ", ".join(str(v) for v in versions_of(event_type))
+        raise Rejection(
+            RejectReason.UNKNOWN_VERSION, f"{event_type} has no schema version {version!r}; known: {known}"
+        )
+    try:
+        event = model.model_validate(obj)
+    except ValidationError as exc:
+        raise _describe(exc) from None
+    if event.occurred_at - now > limits.max_future:
+        raise Rejection(
+            RejectReason.FUTURE_TIME,
+            f"occurred_at {event.occurred_at.isoformat()} is more than "
+            f"{int(limits.max_future.total_seconds())} s ahead of now ({now.isoformat()})",
+        )
+    return event
+
+
+def parse_event(raw: bytes | str, *, now: datetime, limits: Limits = Limits()) -> Envelope:
+    """Validate one message from any door. Raises Rejection; never anything else for bad input."""
+    return parse_object(decode(raw, limits), now=now, limits=limits)
