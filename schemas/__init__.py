@@ -32,8 +32,8 @@ __all__ = [
     "PayrollPaid",
     "PayrollSigned",
     "ProductSold",
-    "Rejection",
     "RejectReason",
+    "Rejection",
     "model_for",
     "parse_event",
 ]

@@ -23,7 +23,7 @@ from schemas.vocabulary import (
     VisitorRole,
 )
 
-Ident = Annotated[str, Field(min_length=1, max_length=64)]
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 
 

@@ -70,7 +70,11 @@ def parse_object(obj: dict[str, Any], *, now: datetime, limits: Limits = Limits(
     version = obj.get("schema_version")
     if version is None:
         raise Rejection(RejectReason.MISSING_FIELD, "field 'schema_version' is required")
-    model = model_for(event_type, version) if isinstance(version, int) and not isinstance(version, bool) else None
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise Rejection(
+            RejectReason.WRONG_TYPE, f"field 'schema_version' must be an integer, got {version!r}"
+        )
+    model = model_for(event_type, version)
     if model is None:
         known = ", ".join(str(v) for v in versions_of(event_type))
         raise Rejection(

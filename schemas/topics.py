@@ -1,0 +1,66 @@
+"""Topic names: part of the wire contract shared by every door, the workers and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topics:
+    prefix: str = ""
+
+    def _name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def raw(self) -> str:
+        """JSON events from any Kafka client, HTTP ingest or the CLI; unvalidated."""
+        return self._name("events.raw")
+
+    @property
+    def accepted(self) -> str:
+        """Valid events re-keyed by event id, so duplicates meet in one partition."""
+        return self._name("events.accepted")
+
+    @property
+    def validated(self) -> str:
+        """Canonical, deduplicated events keyed by customer manager."""
+        return self._name("events.validated")
+
+    @property
+    def dead_letters(self) -> str:
+        """Original bytes of rejected messages; the reason travels in headers."""
+        return self._name("events.deadletter")
+
+    @property
+    def duplicates(self) -> str:
+        """One record per dropped duplicate: the count of duplicates, with where each came from."""
+        return self._name("events.duplicates")
+
+    @property
+    def competitions(self) -> str:
+        return self._name("competitions")
+
+    @property
+    def ledger(self) -> str:
+        return self._name("score.ledger")
+
+    @property
+    def standings(self) -> str:
+        return self._name("score.standings")
+
+    def compacted(self) -> tuple[str, ...]:
+        """Topics where only the newest value per key matters (rules, standings)."""
+        return (self.competitions, self.standings)
+
+    def all(self) -> tuple[str, ...]:
+        return (
+            self.raw,
+            self.accepted,
+            self.validated,
+            self.dead_letters,
+            self.duplicates,
+            self.competitions,
+            self.ledger,
+            self.standings,
+        )

@@ -1,0 +1,24 @@
+"""Typed dependencies shared by the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.publisher import Publisher
+from services.settings import ServiceSettings
+
+
+def _settings(request: Request) -> ServiceSettings:
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+def _publisher(request: Request) -> Publisher:
+    publisher: Publisher = request.app.state.publisher
+    return publisher
+
+
+SettingsDep = Annotated[ServiceSettings, Depends(_settings)]
+PublisherDep = Annotated[Publisher, Depends(_publisher)]

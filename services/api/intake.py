@@ -1,0 +1,53 @@
+"""What the HTTP door does with a body: validate each record with the shared contract code,
+publish the good ones, dead-letter the bad ones, and say per record what happened."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from schemas import Limits, Rejection, parse_event
+from schemas.dead_letters import DeadLetter
+from schemas.routing import participant_of
+from services.publisher import Publisher
+
+HTTP_SOURCE = "http"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    line: int
+    status: str  # accepted | rejected
+    event_id: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+async def take(lines: list[tuple[int, bytes]], publisher: Publisher, limits: Limits) -> list[RecordResult]:
+    now = datetime.now(UTC)
+    results: list[RecordResult] = []
+    good: list[tuple[str, bytes]] = []
+    for line_no, raw in lines:
+        try:
+            event = parse_event(raw, now=now, limits=limits)
+        except Rejection as rejection:
+            await publisher.dead_letter(
+                DeadLetter(str(rejection.reason), rejection.detail, raw, HTTP_SOURCE, -1, line_no)
+            )
+            results.append(
+                RecordResult(line_no, "rejected", reason=str(rejection.reason), detail=rejection.detail)
+            )
+            continue
+        # The raw bytes go on, not our re-serialisation: the stream validates what the client sent.
+        good.append((participant_of(event), raw))
+        results.append(RecordResult(line_no, "accepted", event_id=event.event_id))
+    await publisher.raw(good)
+    return results
+
+
+def split_ndjson(body: bytes) -> list[tuple[int, bytes]]:
+    """Numbered non-blank lines of an NDJSON body (1-based, counting blank lines too)."""
+    return [(n, line) for n, line in enumerate(body.split(b"\n"), start=1) if line.strip()]

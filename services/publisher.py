@@ -1,0 +1,53 @@
+"""Writes to Kafka for the HTTP and CLI doors; aiokafka's errors stop here."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from schemas.dead_letters import DeadLetter
+from schemas.topics import Topics
+
+
+class PublishError(Exception):
+    """Kafka did not take the message; the caller should answer 'try again'."""
+
+
+class Publisher:
+    def __init__(self, bootstrap: str, topics: Topics) -> None:
+        self._topics = topics
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=15000
+        )
+
+    async def start(self) -> None:
+        try:
+            await self._producer.start()
+        except KafkaError as exc:
+            raise PublishError(f"cannot reach Kafka: {exc}") from None
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def raw(self, records: list[tuple[str, bytes]]) -> None:
+        """Events for the validation stream, keyed by customer manager; returns once all are stored."""
+        try:
+            pending = [
+                await self._producer.send(self._topics.raw, value=value, key=key.encode())
+                for key, value in records
+            ]
+            for future in pending:
+                await future
+        except KafkaError as exc:
+            raise PublishError(f"Kafka refused the message: {exc}") from None
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        await self._send(self._topics.dead_letters, None, letter.raw, letter.headers())
+
+    async def _send(
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None
+    ) -> None:
+        try:
+            await self._producer.send_and_wait(topic, value=value, key=key, headers=headers)
+        except KafkaError as exc:
+            raise PublishError(f"Kafka refused the message: {exc}") from None

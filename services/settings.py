@@ -1,0 +1,32 @@
+"""API and sink settings, read once from the environment (prefix CAMPAIGNS_) at start-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas import Limits
+from schemas.topics import Topics
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGNS_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    partitions: int = 4
+    database_url: str = "sqlite:///.run/campaigns.db"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    max_message_bytes: int = 64 * 1024
+    max_future_seconds: int = 300
+    max_batch_lines: int = 10_000
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_bytes=self.max_message_bytes, max_future=timedelta(seconds=self.max_future_seconds))

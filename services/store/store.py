@@ -1,0 +1,304 @@
+"""The Store: every read and write of the SQL database, behind plain dicts and Decimals.
+
+Writes are idempotent where a retry can happen: a ledger entry is keyed by its deterministic
+``entry_id`` and a dead letter by its Kafka coordinates, so a sink that crashes after writing
+and before committing its offset can write the same batch again and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import islice
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.store.engine import WRITE, build_engine
+from services.store.errors import StoreConflict, StoreDataError, StoreError, translated
+from services.store.rows import checked_row
+from services.store.tables import Base, Competition, DeadLetter, LedgerEntry
+
+PUBLISHED = "published"
+_BATCH = 1000
+
+_ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
+_dead: Table = DeadLetter.__table__  # type: ignore[assignment]
+_competitions: Table = Competition.__table__  # type: ignore[assignment]
+
+
+class Store:
+    """One database. Safe to share between threads; each call is its own transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, *, echo: bool = False) -> Store:
+        """``sqlite:///path/to/file.db`` or ``postgresql+psycopg://user@host:port/db``.
+
+        Does not connect; the first call (or ``ping()``) does.
+        """
+        return cls(build_engine(url, echo=echo))
+
+    @property
+    def url(self) -> str:
+        """The URL with any password masked, for logs."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        """Close pooled connections. The store reconnects if used again."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- schema and health -------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create missing tables and indexes; existing ones are left as they are."""
+        with self._writing() as conn:
+            Base.metadata.create_all(conn)
+
+    def ping(self) -> None:
+        """Return if the database answers, else raise StoreUnavailable."""
+        with self._reading() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def server_version(self) -> str:
+        """E.g. ``"PostgreSQL 15.18 (Debian ...) on x86_64..."`` or ``"SQLite 3.40.1"``."""
+        with self._reading() as conn:
+            if self.dialect == "sqlite":
+                return f"SQLite {conn.execute(text('SELECT sqlite_version()')).scalar_one()}"
+            return str(conn.execute(text("SELECT version()")).scalar_one())
+
+    # --- score ledger --------------------------------------------------------------------
+
+    def add_ledger_entries(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Insert entries whose ``entry_id`` is not stored yet; return how many were new.
+
+        All or nothing: one invalid entry (StoreDataError) and none of the batch is written.
+        ``recorded_at`` defaults to now. Within one call the first of equal ids wins.
+        """
+        now = datetime.now(UTC)
+        inserted = 0
+        seen: set[str] = set()
+        stmt = (
+            self._insert(_ledger)
+            .on_conflict_do_nothing(index_elements=[_ledger.c.entry_id])
+            .returning(_ledger.c.entry_id)
+        )
+        rows = (checked_row(_ledger, {"recorded_at": now, **entry}) for entry in entries)
+        with self._writing() as conn:
+            while chunk := list(islice(rows, _BATCH)):
+                fresh = [row for row in chunk if row["entry_id"] not in seen]
+                seen.update(row["entry_id"] for row in fresh)
+                if fresh:
+                    inserted += len(conn.execute(stmt, fresh).all())
+        return inserted
+
+    def totals(self, competition_id: str) -> dict[str, Decimal]:
+        """Points per customer manager in a competition, ordered by ``cm_id``."""
+        total = func.sum(_ledger.c.points)
+        query = (
+            select(_ledger.c.cm_id, total)
+            .where(_ledger.c.competition_id == competition_id)
+            .group_by(_ledger.c.cm_id)
+            .order_by(self._binary(_ledger.c.cm_id))
+        )
+        with self._reading() as conn:
+            return {cm_id: points for cm_id, points in conn.execute(query)}
+
+    def entries_for(self, competition_id: str, cm_id: str) -> list[dict[str, Any]]:
+        """Every entry behind one manager's total, by ``occurred_at`` then ``entry_id``."""
+        query = (
+            select(_ledger)
+            .where(_ledger.c.competition_id == competition_id, _ledger.c.cm_id == cm_id)
+            .order_by(_ledger.c.occurred_at, self._binary(_ledger.c.entry_id))
+        )
+        with self._reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # --- dead letters --------------------------------------------------------------------
+
+    def add_dead_letter(
+        self,
+        *,
+        source_topic: str,
+        source_partition: int,
+        source_offset: int,
+        reason: str,
+        detail: str,
+        raw: bytes,
+        event_id: str | None = None,
+        received_at: datetime | None = None,
+    ) -> bool:
+        """Keep a refused input; False if this topic/partition/offset is already stored."""
+        row = checked_row(
+            _dead,
+            {
+                "source_topic": source_topic,
+                "source_partition": source_partition,
+                "source_offset": source_offset,
+                "reason": reason,
+                "detail": detail,
+                "raw": raw,
+                "event_id": event_id,
+                "received_at": received_at or datetime.now(UTC),
+            },
+        )
+        stmt = (
+            self._insert(_dead)
+            .values(row)
+            .on_conflict_do_nothing(
+                index_elements=[
+                    _dead.c.source_topic,
+                    _dead.c.source_partition,
+                    _dead.c.source_offset,
+                ]
+            )
+            .returning(_dead.c.id)
+        )
+        with self._writing() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent dead letters, newest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise StoreDataError(f"limit must be a positive integer, got {limit!r}")
+        query = select(_dead).order_by(_dead.c.id.desc()).limit(limit)
+        with self._reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # --- competitions --------------------------------------------------------------------
+
+    def save_competition(
+        self,
+        competition_id: str,
+        version: int,
+        status: str,
+        definition: Mapping[str, Any],
+        *,
+        published_at: datetime | None = None,
+    ) -> None:
+        """Store or update one version of a competition's rules.
+
+        Saving the same thing again is a no-op. Once a version has been published its
+        definition is frozen (StoreConflict if it differs); its status may still change.
+        ``published_at`` defaults to now when the status first becomes ``"published"``.
+        """
+        document = _to_json(definition)
+        stamp = published_at or (datetime.now(UTC) if status == PUBLISHED else None)
+        row = checked_row(
+            _competitions,
+            {
+                "competition_id": competition_id,
+                "version": version,
+                "status": status,
+                "definition": document,
+                "published_at": stamp,
+            },
+        )
+        key = (_competitions.c.competition_id == competition_id) & (_competitions.c.version == version)
+        created = (
+            self._insert(_competitions)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[_competitions.c.competition_id, _competitions.c.version])
+            .returning(_competitions.c.version)
+        )
+        with self._writing() as conn:
+            if conn.execute(created).first() is not None:
+                return
+            current = conn.execute(
+                select(_competitions.c.definition, _competitions.c.published_at).where(key).with_for_update()
+            ).one()
+            if current.published_at is not None and current.definition != document:
+                raise StoreConflict(
+                    f"competition {competition_id} version {version} is published; "
+                    "its definition cannot change (save a new version)"
+                )
+            conn.execute(
+                update(_competitions)
+                .where(key)
+                .values(
+                    status=row["status"],
+                    definition=document,
+                    published_at=current.published_at or row["published_at"],
+                )
+            )
+
+    def competition_versions(self, competition_id: str) -> list[dict[str, Any]]:
+        """Every stored version of a competition, oldest first, ``definition`` as a dict."""
+        query = (
+            select(_competitions)
+            .where(_competitions.c.competition_id == competition_id)
+            .order_by(_competitions.c.version)
+        )
+        with self._reading() as conn:
+            rows = [dict(row._mapping) for row in conn.execute(query)]
+        for row in rows:
+            row["definition"] = json.loads(row["definition"])
+        return rows
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with translated(), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with translated(), self._engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """INSERT with the dialect's ON CONFLICT support."""
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        if self.dialect == "sqlite":
+            return sqlite.insert(table)
+        raise StoreError(f"unsupported database {self.dialect!r}")
+
+    def _binary(self, column: Column[str]) -> ColumnElement[str]:
+        # Byte order on both databases, whatever collation the PostgreSQL database has.
+        return column.collate("C") if self.dialect == "postgresql" else column
+
+
+def _to_json(definition: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(
+            definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        raise StoreDataError(f"competition definition is not plain JSON: {exc}") from exc

@@ -1,0 +1,92 @@
+"""The tables: score ledger (audit and explain), dead letters, published competition rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.store.column_types import Money, UtcDateTime
+
+ID_LENGTH = 64
+EVENT_ID_LENGTH = 128  # the envelope allows up to 128 characters
+TOPIC_LENGTH = 249  # Kafka's limit for a topic name
+
+# Stable constraint names, so PostgreSQL and SQLite report and migrate the same objects.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class LedgerEntry(Base):
+    """One point change. ``entry_id`` is deterministic (event, competition, rule version)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index(None, "competition_id", "cm_id"),)
+
+    entry_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))
+    competition_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    rule_version: Mapped[int] = mapped_column(Integer)
+    cm_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    sub_branch_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    team_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    points: Mapped[Decimal] = mapped_column(Money())
+    component: Mapped[str] = mapped_column(String(ID_LENGTH))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeadLetter(Base):
+    """An input refused by validation, kept byte for byte with where it was read from."""
+
+    __tablename__ = "dead_letters"
+    # A re-delivered message (same topic, partition, offset) is stored once.
+    __table_args__ = (UniqueConstraint("source_topic", "source_partition", "source_offset"),)
+
+    id: Mapped[int] = mapped_column(
+        # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
+    event_id: Mapped[str | None] = mapped_column(String(EVENT_ID_LENGTH))
+    reason: Mapped[str] = mapped_column(String(ID_LENGTH))
+    detail: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    source_topic: Mapped[str] = mapped_column(String(TOPIC_LENGTH))
+    source_partition: Mapped[int] = mapped_column(Integer)
+    source_offset: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Competition(Base):
+    """One version of a competition's rules; ``definition`` is the rules as JSON text."""
+
+    __tablename__ = "competitions"
+
+    competition_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    definition: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,23 @@
+"""`python -m streams worker -l info`: creates the topics, then runs the faust worker."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from streams.admin import BrokerUnavailable, ensure_topics
+from streams.agents import app
+from streams.app import settings, topics
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        try:
+            asyncio.run(ensure_topics(settings.kafka_bootstrap, topics, settings.partitions))
+        except BrokerUnavailable as exc:
+            sys.exit(f"worker: {exc}")
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Creates the project's topics before a worker or the API starts (idempotent)."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
+from schemas.topics import Topics
+
+
+class BrokerUnavailable(Exception):
+    """The Kafka broker could not be reached or refused the request."""
+
+
+async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list[str]:
+    """Create missing topics; returns the names created. Existing topics are left as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise BrokerUnavailable(f"cannot reach Kafka at {bootstrap}: {exc}") from None
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs={"cleanup.policy": "compact"} if name in topics.compacted() else {},
+            )
+            for name in topics.all()
+            if name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except KafkaError as exc:
+                # Another process may have created them between our list and create.
+                if "TopicAlreadyExists" not in type(exc).__name__:
+                    raise BrokerUnavailable(f"cannot create topics: {exc}") from None
+        return [t.name for t in wanted]
+    finally:
+        await admin.close()

@@ -1,0 +1,87 @@
+"""Reading extracts: line numbers, CSV cells to event objects, encodings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.cli.errors import InputError
+from services.cli.rows import Format, event_object, format_of, read_rows, survey
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def test_jsonl_rows_carry_their_physical_line_and_skip_blank_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.jsonl", '{"a": 1}\n\n   \n{"b": 2}\r\nlast')
+    assert list(read_rows(path, Format.JSONL)) == [(1, b'{"a": 1}'), (4, b'{"b": 2}'), (5, b"last")]
+
+
+def test_csv_rows_start_after_the_header_and_count_lines_inside_quoted_cells(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.csv", 'event_id,source\nevt-1,"two\nlines"\n\n,\nevt-2,crm\n')
+    assert list(read_rows(path, Format.CSV)) == [
+        (2, {"event_id": "evt-1", "source": "two\nlines"}),
+        (6, {"event_id": "evt-2", "source": "crm"}),
+    ]
+
+
+def test_csv_with_a_byte_order_mark_reads_its_first_column_by_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.csv", "\ufeffevent_id,source\r\nevt-1,crm\r\n")
+    assert list(read_rows(path, Format.CSV)) == [(2, {"event_id": "evt-1", "source": "crm"})]
+
+
+def test_an_empty_csv_has_no_rows(tmp_path: Path) -> None:
+    assert list(read_rows(write(tmp_path, "x.csv", ""), Format.CSV)) == []
+
+
+def test_a_csv_row_becomes_the_event_object_the_json_door_would_get() -> None:
+    header = ["event_id", "type", "schema_version", "source", "data.cm_id", "data.employees", "data.channel"]
+    cells = ["evt-1", "payroll.signed", "1", "", "cm-0215", "86", ""]
+    assert event_object(header, cells) == {
+        "event_id": "evt-1",
+        "type": "payroll.signed",
+        "schema_version": 1,
+        "data": {"cm_id": "cm-0215", "employees": "86"},
+    }
+
+
+@pytest.mark.parametrize("cell", ["v1", "1.0", "²", "-1"])
+def test_a_schema_version_that_is_not_digits_stays_text(cell: str) -> None:
+    assert event_object(["schema_version"], [cell]) == {"schema_version": cell}
+
+
+def test_cells_beyond_the_header_are_kept_under_a_name_so_they_are_refused() -> None:
+    assert event_object(["event_id"], ["evt-1", "stray"]) == {"event_id": "evt-1", "(column 2)": "stray"}
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("a.csv", Format.CSV), ("A.CSV", Format.CSV), ("a.jsonl", Format.JSONL), ("a.ndjson", Format.JSONL)],
+)
+def test_the_format_follows_the_extension(name: str, fmt: Format) -> None:
+    assert format_of(Path(name)) is fmt
+
+
+def test_an_unknown_extension_asks_for_format() -> None:
+    with pytest.raises(InputError, match="--format"):
+        format_of(Path("extract.txt"))
+
+
+def test_survey_counts_lines_with_or_without_a_final_newline(tmp_path: Path) -> None:
+    assert survey(write(tmp_path, "a", "1\n2\n"), require_utf8=True) == 2
+    assert survey(write(tmp_path, "b", "1\n2"), require_utf8=True) == 2
+    assert survey(write(tmp_path, "c", ""), require_utf8=True) == 0
+
+
+def test_survey_refuses_a_file_that_is_not_utf8_naming_the_line(tmp_path: Path) -> None:
+    gbk = "event_id,source\nevt-1,核心系统\n".encode("gbk")
+    with pytest.raises(InputError, match="line 2 is not UTF-8"):
+        survey(write(tmp_path, "x.csv", gbk), require_utf8=True)
+    assert survey(write(tmp_path, "x.jsonl", gbk), require_utf8=False) == 2
