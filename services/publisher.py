@@ -1,12 +1,16 @@
-"""Writes to Kafka for the HTTP and CLI doors; aiokafka's errors stop here."""
+"""Writes to Kafka for the API: events from the HTTP door, dead letters, published rules.
+aiokafka's errors stop here."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from schemas.control import HEADER as CONTROL_HEADER
+from schemas.control import Rescore, competition_key
 from schemas.dead_letters import DeadLetter
 from schemas.topics import Topics
+from streams.core.rules import Competition
 
 
 class PublishError(Exception):
@@ -40,6 +44,26 @@ class Publisher:
                 await future
         except KafkaError as exc:
             raise PublishError(f"Kafka refused the message: {exc}") from None
+
+    async def competition(self, comp: Competition) -> None:
+        """Publish a competition version, then ask every scoring partition to re-score.
+
+        The version goes to the compacted competitions topic under its own key; the control
+        records follow on each partition of the validated topic (see schemas/control.py)."""
+        key = competition_key(comp.id, comp.version)
+        await self._send(self._topics.competitions, key, comp.model_dump_json().encode(), None)
+        order = Rescore(comp.id, comp.version, comp.status)
+        partitions = await self._producer.partitions_for(self._topics.validated)
+        for partition in sorted(partitions):
+            try:
+                await self._producer.send_and_wait(
+                    self._topics.validated,
+                    value=order.encode(),
+                    partition=partition,
+                    headers=[(CONTROL_HEADER, b"rescore")],
+                )
+            except KafkaError as exc:
+                raise PublishError(f"Kafka refused the re-score request: {exc}") from None
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         await self._send(self._topics.dead_letters, None, letter.raw, letter.headers())

@@ -15,6 +15,7 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = ""
+    app_id: str = "campaigns"
     partitions: int = 4
     database_url: str = "sqlite:///.run/campaigns.db"
     api_host: str = "127.0.0.1"
@@ -22,6 +23,7 @@ class ServiceSettings(BaseSettings):
     max_message_bytes: int = 64 * 1024
     max_future_seconds: int = 300
     max_batch_lines: int = 10_000
+    sink_batch_size: int = 500
 
     @property
     def topics(self) -> Topics:

@@ -16,6 +16,10 @@ def main() -> None:
             asyncio.run(ensure_topics(settings.kafka_bootstrap, topics, settings.partitions))
         except BrokerUnavailable as exc:
             sys.exit(f"worker: {exc}")
+        if not any(arg.startswith("--with") for arg in sys.argv):
+            # faust's CLI turns its web server on by default, on 0.0.0.0:6066; several workers on
+            # one machine would collide and nothing here serves pages from the worker.
+            sys.argv.append("--without-web")
     app.main()
 
 

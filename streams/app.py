@@ -21,6 +21,7 @@ app = faust.App(
     broker_commit_interval=settings.commit_interval_seconds,
     producer_acks=-1,
     web_enabled=False,
+    web_bind="127.0.0.1",
     autodiscover=False,
 )
 

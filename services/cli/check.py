@@ -39,20 +39,28 @@ def check(
     source: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Accepted | Rejected]:
-    """Each row accepted with its key and canonical value, or rejected with the validator's reason.
+    """Each row accepted with its key and canonical value, or rejected with the validator's reason:
+    one outcome per row, in order.
 
     `source` fills in the envelope's source where a row has none (extracts rarely carry one).
     """
     for line, row in rows:
-        event_id = None
-        try:
-            obj = decode(row, limits) if isinstance(row, bytes) else row
-            event_id = _event_id(obj)
-            if source is not None:
-                obj = {"source": source, **obj}
-            yield _accept(line, parse_object(obj, now=now, limits=limits), limits)
-        except Rejection as rejection:
-            yield Rejected(line, rejection.reason, rejection.detail, event_id)
+        yield check_row(line, row, now, source=source, limits=limits)
+
+
+def check_row(
+    line: int, row: Row, now: datetime, *, source: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Accepted | Rejected:
+    """One row of `check`."""
+    event_id = None
+    try:
+        obj = decode(row, limits) if isinstance(row, bytes) else row
+        event_id = _event_id(obj)
+        if source is not None:
+            obj = {"source": source, **obj}
+        return _accept(line, parse_object(obj, now=now, limits=limits), limits)
+    except Rejection as rejection:
+        return Rejected(line, rejection.reason, rejection.detail, event_id)
 
 
 def _accept(line: int, event: Envelope, limits: Limits) -> Accepted:

@@ -1,9 +1,9 @@
 """campaigns-load: put a CSV or JSONL extract onto the raw event topic, row by row.
 
 Every row goes through `schemas.validate`, the same validator as the Kafka and HTTP doors. Good rows
-are produced as canonical JSON keyed by data.cm_id; bad rows are reported by line and reason while
-the rest still load. Exit code 0: all accepted; 1: some rejected; 2: nothing could be done
-(usage, file, or broker), said in one line.
+are produced as canonical JSON keyed by data.cm_id; bad rows are reported by line and reason, and
+dead-lettered as the other doors do, while the rest still load. Exit code 0: all accepted; 1: some
+rejected; 2: nothing could be done (usage, file, or broker), said in one line.
 """
 
 from __future__ import annotations
@@ -19,17 +19,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from schemas.dead_letters import DeadLetter
 from schemas.envelope import SHANGHAI
 from schemas.topics import Topics
 from schemas.validate import Limits
-from services.cli.check import DEFAULT_LIMITS, Rejected, check
+from services.cli.check import DEFAULT_LIMITS, Rejected, check_row
 from services.cli.errors import CliError, InputError
 from services.cli.rows import Format, format_of, read_rows, survey
 from services.cli.sink import KafkaSink, Sink
 
 PROG = "campaigns-load"
+CLI_SOURCE = "cli"  # dead letters name their file as cli:<file name>
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_TOPIC = Topics().raw
+DEFAULT_DEAD_LETTER_TOPIC = Topics().dead_letters
 
 
 @dataclass
@@ -60,8 +63,11 @@ async def load(
     limits: Limits = DEFAULT_LIMITS,
     progress: bool = False,
 ) -> Report:
-    """Validate every row of the file and send the accepted ones to `sink` (None: a dry run).
+    """Validate every row of the file; send the accepted ones to `sink` and dead-letter the rejected
+    ones there (None: a dry run, nothing sent).
 
+    A dead letter carries the row's raw bytes (see `rows`), source topic ``cli:<file name>``,
+    partition -1 and the row's first line number as its offset, as the HTTP door does for a body.
     The caller owns the sink: close it afterwards, which waits for the broker's confirmations.
     Raises InputError if the file cannot be read as a whole; a bad row is a Rejected in the report.
     """
@@ -69,18 +75,32 @@ async def load(
     report = Report(dry_run=sink is None)
     seen = 0
     with tqdm(total=total, unit="line", file=sys.stderr, disable=not progress, desc=path.name) as bar:
-        for outcome in check(read_rows(path, fmt), now, source=source, limits=limits):
-            bar.update(outcome.line - seen)
-            seen = outcome.line
+        for line, row, raw in read_rows(path, fmt):
+            outcome = check_row(line, row, now, source=source, limits=limits)
+            bar.update(line - seen)
+            seen = line
             report.read += 1
             if isinstance(outcome, Rejected):
                 report.rejected.append(outcome)
+                if sink is not None:
+                    await sink.dead_letter(_letter(outcome, raw, path))
                 continue
             report.accepted += 1
             if sink is not None:
                 await sink.send(outcome.key, outcome.value)
         bar.update(total - seen)
     return report
+
+
+def _letter(rejected: Rejected, raw: bytes, path: Path) -> DeadLetter:
+    return DeadLetter(
+        reason=str(rejected.reason),
+        detail=rejected.detail,
+        raw=raw,
+        source_topic=f"{CLI_SOURCE}:{path.name}",
+        source_partition=-1,
+        source_offset=rejected.line,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--topic", default=DEFAULT_TOPIC, help=f"topic to produce to (default {DEFAULT_TOPIC})"
     )
+    parser.add_argument(
+        "--dead-letter-topic",
+        default=DEFAULT_DEAD_LETTER_TOPIC,
+        help=f"topic for rejected rows, as the other doors use (default {DEFAULT_DEAD_LETTER_TOPIC})",
+    )
     parser.add_argument("--source", metavar="NAME", help="envelope source for rows that carry none")
     parser.add_argument("--dry-run", action="store_true", help="validate and report only; connect to nothing")
     return parser
@@ -112,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace, fmt: Format, now: datetime) -> Report:
     if args.dry_run:
         return await load(args.file, fmt, None, now, source=args.source, progress=True)
-    sink = await KafkaSink.connect(args.bootstrap, args.topic)
+    sink = await KafkaSink.connect(args.bootstrap, args.topic, args.dead_letter_topic)
     try:
         return await load(args.file, fmt, sink, now, source=args.source, progress=True)
     finally:

@@ -33,6 +33,9 @@ def checked_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
         if column.name not in values and _generated(column):
             continue
         value = values.get(column.name)
+        if value is None and column.name not in values and _scalar_default(column):
+            # Filled here, not by the database: every row of a batch must carry the same keys.
+            value = column.default.arg  # type: ignore[union-attr]
         if value is None:
             if not column.nullable:
                 raise StoreDataError(f"{table.name}.{column.name} is required")
@@ -40,6 +43,10 @@ def checked_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
             continue
         row[column.name] = _coerce(table.name, column, value)
     return row
+
+
+def _scalar_default(column: Column[Any]) -> bool:
+    return column.default is not None and bool(getattr(column.default, "is_scalar", False))
 
 
 def _generated(column: Column[Any]) -> bool:

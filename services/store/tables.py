@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Index,
     Integer,
     LargeBinary,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,6 +56,8 @@ class LedgerEntry(Base):
     points: Mapped[Decimal] = mapped_column(Money())
     component: Mapped[str] = mapped_column(String(ID_LENGTH))
     reason: Mapped[str] = mapped_column(Text)
+    # Arrived after the window's grace period: shown as an adjustment, never folded in silently.
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
 from schemas.dead_letters import REASON, DeadLetter
 from schemas.topics import Topics
 from tests.support.events import opened, wire
 from tests.support.kafka import BOOTSTRAP, Record, produce, wait_for
 from tests.support.processes import Process
-
-pytestmark = pytest.mark.integration
 
 
 def kcat_produce(topic: str, key: str, value: bytes) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.admin import partitions_of
 
 BOOTSTRAP = os.environ.get("CAMPAIGNS_TEST_KAFKA", "127.0.0.1:9092")
 
@@ -34,18 +35,6 @@ async def produce(topic: str, records: list[tuple[bytes | None, bytes]]) -> None
         await producer.stop()
 
 
-async def partitions_of(topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        (description,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    if description.get("error_code"):
-        return []  # not created yet
-    return sorted(p["partition"] for p in description["partitions"])
-
-
 async def read_all(topic: str) -> list[Record]:
     """Everything currently in the topic, from the beginning, without a consumer group."""
     consumer = AIOKafkaConsumer(
@@ -53,7 +42,7 @@ async def read_all(topic: str) -> list[Record]:
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in await partitions_of(topic)]
+        tps = [TopicPartition(topic, p) for p in await partitions_of(BOOTSTRAP, topic)]
         if not tps:
             return []
         consumer.assign(tps)

@@ -93,3 +93,10 @@ def api(prefix: str, log_dir: Path, port: int, **extra: str) -> Process:
     return Process(
         [sys.executable, "-m", "services.api"], env, log_dir / "api.log", ready_text="Uvicorn running"
     )
+
+
+def sink(prefix: str, log_dir: Path, database_url: str, **extra: str) -> Process:
+    env = isolated_env(prefix, CAMPAIGNS_DATABASE_URL=database_url, **extra)
+    return Process(
+        [sys.executable, "-m", "services.sink"], env, log_dir / "sink.log", ready_text="sink: ready"
+    )

@@ -1,4 +1,5 @@
-"""campaigns-load without a broker: the right rows reported, the right records sent, exit codes."""
+"""campaigns-load without a broker: the right rows reported, the right records and dead letters
+sent, exit codes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 
 from schemas import SHANGHAI, Limits, RejectReason
+from schemas.dead_letters import REASON, SOURCE_OFFSET, DeadLetter
+from schemas.topics import Topics
 from services.cli.check import Accepted, Rejected, check
 from services.cli.errors import BrokerError
 from services.cli.load import load, main
@@ -26,6 +29,7 @@ class FakeSink:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.sent: list[tuple[bytes, bytes]] = []
+        self.letters: list[DeadLetter] = []
         self.closed = False
         self._fail_after = fail_after
 
@@ -33,6 +37,9 @@ class FakeSink:
         if self._fail_after is not None and len(self.sent) >= self._fail_after:
             raise BrokerError("Kafka did not confirm a write")
         self.sent.append((key, value))
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        self.letters.append(letter)
 
     async def close(self) -> None:
         self.closed = True
@@ -120,6 +127,14 @@ def reported(rejected: list[Rejected]) -> list[tuple[int, RejectReason]]:
     return [(r.line, r.reason) for r in rejected]
 
 
+def lettered(letters: list[DeadLetter]) -> list[tuple[int, str]]:
+    return [(letter.source_offset, letter.reason) for letter in letters]
+
+
+def physical_line(text: str, number: int) -> bytes:
+    return text.split("\n")[number - 1].encode()
+
+
 async def test_jsonl_rejections_are_reported_by_line_and_the_rest_are_sent(tmp_path: Path) -> None:
     sink = FakeSink()
     report = await load(write(tmp_path, "x.jsonl", JSONL), Format.JSONL, sink, NOW)
@@ -128,6 +143,37 @@ async def test_jsonl_rejections_are_reported_by_line_and_the_rest_are_sent(tmp_p
     assert [key for key, _ in sink.sent] == [b"cm-0107", b"cm-0215"]
     assert [json.loads(value)["event_id"] for _, value in sink.sent] == ["evt-1", "evt-5"]
     assert not sink.closed  # the caller owns the sink
+
+
+async def test_each_rejected_jsonl_line_is_dead_lettered_with_its_bytes_as_in_the_file(
+    tmp_path: Path,
+) -> None:
+    sink = FakeSink()
+    report = await load(write(tmp_path, "x.jsonl", JSONL), Format.JSONL, sink, NOW)
+    assert lettered(sink.letters) == [(n, str(reason)) for n, reason in JSONL_REJECTED]
+    assert [letter.raw for letter in sink.letters] == [physical_line(JSONL, n) for n, _ in JSONL_REJECTED]
+    assert [letter.detail for letter in sink.letters] == [r.detail for r in report.rejected]
+    assert {(letter.source_topic, letter.source_partition) for letter in sink.letters} == {
+        ("cli:x.jsonl", -1)
+    }
+
+
+async def test_a_rejected_csv_record_is_dead_lettered_as_its_physical_lines(tmp_path: Path) -> None:
+    sink = FakeSink()
+    await load(write(tmp_path, "extract.csv", CSV), Format.CSV, sink, NOW)
+    assert lettered(sink.letters) == [(n, str(reason)) for n, reason in CSV_REJECTED]
+    raw = {letter.source_offset: letter.raw for letter in sink.letters}
+    # Line 6 holds a quoted cell with a line break: its record is lines 6 and 7, joined as in the file.
+    assert raw[6] == physical_line(CSV, 6) + b"\n" + physical_line(CSV, 7)
+    assert raw[6].startswith(b"evt-c6,") and raw[6].endswith(b",vip,non_credit,")
+    assert [raw[n] for n in (3, 4, 8, 10)] == [physical_line(CSV, n) for n in (3, 4, 8, 10)]
+    assert {letter.source_topic for letter in sink.letters} == {"cli:extract.csv"}
+
+
+async def test_a_load_with_no_bad_rows_sends_no_dead_letters(tmp_path: Path) -> None:
+    sink = FakeSink()
+    await load(write(tmp_path, "x.jsonl", line(opened("evt-1"))), Format.JSONL, sink, NOW)
+    assert len(sink.sent) == 1 and sink.letters == []
 
 
 async def test_csv_rejections_are_reported_by_physical_line_with_the_header_as_line_1(tmp_path: Path) -> None:
@@ -225,16 +271,39 @@ def test_main_produces_through_kafka_sink_and_closes_it(
     sink = FakeSink()
     opened_with: list[tuple[str, str]] = []
 
-    async def connect(bootstrap: str, topic: str) -> FakeSink:
-        opened_with.append((bootstrap, topic))
+    async def connect(bootstrap: str, topic: str, dead_letter_topic: str) -> FakeSink:
+        opened_with.append((bootstrap, topic, dead_letter_topic))
         return sink
 
     monkeypatch.setattr(KafkaSink, "connect", connect)
     path = write(tmp_path, "x.jsonl", JSONL)
-    assert main([str(path), "--bootstrap", "kafka:9092", "--topic", "t.raw"]) == 1
-    assert opened_with == [("kafka:9092", "t.raw")]
-    assert len(sink.sent) == 2 and sink.closed
-    assert capsys.readouterr().out.startswith("read 8, accepted 2, rejected 6\n")
+    args = ["--bootstrap", "kafka:9092", "--topic", "t.raw", "--dead-letter-topic", "t.dlq"]
+    assert main([str(path), *args]) == 1
+    assert opened_with == [("kafka:9092", "t.raw", "t.dlq")]
+    assert len(sink.sent) == 2 and len(sink.letters) == 6 and sink.closed
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "read 8, accepted 2, rejected 6"
+    assert [o.split(":")[0] for o in out[1:]] == [f"line {n}" for n, _ in JSONL_REJECTED]
+
+
+def test_main_uses_the_shared_topic_names_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened_with: list[tuple[str, str]] = []
+
+    async def connect(bootstrap: str, topic: str, dead_letter_topic: str) -> FakeSink:
+        opened_with.append((topic, dead_letter_topic))
+        return FakeSink()
+
+    monkeypatch.setattr(KafkaSink, "connect", connect)
+    assert main([str(write(tmp_path, "x.jsonl", JSONL))]) == 1
+    assert opened_with == [(Topics().raw, Topics().dead_letters)]
+
+
+def test_a_dry_run_connects_to_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def connect(bootstrap: str, topic: str, dead_letter_topic: str) -> FakeSink:
+        raise AssertionError("a dry run must not connect")
+
+    monkeypatch.setattr(KafkaSink, "connect", connect)
+    assert main([str(write(tmp_path, "x.jsonl", JSONL)), "--dry-run"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -278,14 +347,19 @@ def test_main_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 # --- the Kafka adapter, against a fake producer ---------------------------------------------
 
 
+Headers = list[tuple[str, bytes]] | None
+
+
 class FakeProducer:
     def __init__(self, fail: bool = False) -> None:
-        self.records: list[tuple[str, bytes, bytes]] = []
+        self.records: list[tuple[str, bytes, bytes | None, Headers]] = []
         self.stopped = False
         self._fail = fail
 
-    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[object]:
-        self.records.append((topic, value, key))
+    async def send(
+        self, topic: str, value: bytes, key: bytes | None, headers: Headers = None
+    ) -> asyncio.Future[object]:
+        self.records.append((topic, value, key, headers))
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         if self._fail:
             future.set_exception(KafkaTimeoutError())
@@ -299,19 +373,39 @@ class FakeProducer:
 
 async def test_kafka_sink_sends_to_its_topic_and_confirms_in_windows() -> None:
     producer = FakeProducer()
-    sink = KafkaSink(producer, "events.raw", window=2)
+    sink = KafkaSink(producer, "events.raw", "events.deadletter", window=2)
     for n in range(5):
         await sink.send(b"cm-0107", f"{n}".encode())
     assert sink.delivered == 4  # two full windows confirmed, one record pending
     await sink.close()
     assert sink.delivered == 5 and producer.stopped
-    assert producer.records[0] == ("events.raw", b"0", b"cm-0107")
+    assert producer.records[0] == ("events.raw", b"0", b"cm-0107", None)
+
+
+async def test_kafka_sink_sends_dead_letters_with_the_same_producer_and_their_headers() -> None:
+    producer = FakeProducer()
+    sink = KafkaSink(producer, "events.raw", "events.deadletter")
+    letter = DeadLetter("malformed_json", "expecting value", b"{not json", "cli:x.jsonl", -1, 4)
+    await sink.send(b"cm-0107", b"{}")
+    await sink.dead_letter(letter)
+    await sink.close()
+    assert producer.records[1] == ("events.deadletter", b"{not json", None, letter.headers())
+    headers = dict(letter.headers())
+    assert (headers[REASON], headers[SOURCE_OFFSET]) == (b"malformed_json", b"4")
+    assert (sink.delivered, sink.dead_lettered) == (1, 1)
 
 
 async def test_kafka_sink_turns_a_failed_delivery_into_a_broker_error_and_still_stops() -> None:
     producer = FakeProducer(fail=True)
-    sink = KafkaSink(producer, "events.raw")
+    sink = KafkaSink(producer, "events.raw", "events.deadletter")
     await sink.send(b"cm-0107", b"{}")
     with pytest.raises(BrokerError, match="idempotency key"):
         await sink.close()
     assert producer.stopped
+
+
+async def test_kafka_sink_names_the_dead_letter_topic_when_a_dead_letter_fails() -> None:
+    sink = KafkaSink(FakeProducer(fail=True), "events.raw", "events.deadletter")
+    await sink.dead_letter(DeadLetter("empty", "no bytes", b"", "cli:x.jsonl", -1, 1))
+    with pytest.raises(BrokerError, match=r"write to events\.deadletter"):
+        await sink.close()

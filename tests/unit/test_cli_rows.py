@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.cli.errors import InputError
-from services.cli.rows import Format, event_object, format_of, read_rows, survey
+from services.cli.rows import Format, Record, event_object, format_of, read_rows, survey
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -21,20 +21,36 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 def test_jsonl_rows_carry_their_physical_line_and_skip_blank_lines(tmp_path: Path) -> None:
     path = write(tmp_path, "x.jsonl", '{"a": 1}\n\n   \n{"b": 2}\r\nlast')
-    assert list(read_rows(path, Format.JSONL)) == [(1, b'{"a": 1}'), (4, b'{"b": 2}'), (5, b"last")]
+    assert list(read_rows(path, Format.JSONL)) == [
+        Record(1, b'{"a": 1}', b'{"a": 1}'),
+        Record(4, b'{"b": 2}', b'{"b": 2}'),
+        Record(5, b"last", b"last"),
+    ]
 
 
 def test_csv_rows_start_after_the_header_and_count_lines_inside_quoted_cells(tmp_path: Path) -> None:
     path = write(tmp_path, "x.csv", 'event_id,source\nevt-1,"two\nlines"\n\n,\nevt-2,crm\n')
     assert list(read_rows(path, Format.CSV)) == [
-        (2, {"event_id": "evt-1", "source": "two\nlines"}),
-        (6, {"event_id": "evt-2", "source": "crm"}),
+        Record(2, {"event_id": "evt-1", "source": "two\nlines"}, b'evt-1,"two\nlines"'),
+        Record(6, {"event_id": "evt-2", "source": "crm"}, b"evt-2,crm"),
+    ]
+
+
+def test_csv_raw_bytes_are_the_record_s_physical_lines_as_in_the_file(tmp_path: Path) -> None:
+    # CRLF inside and after a quoted cell, a final line with no line break, non-ASCII text.
+    content = 'event_id,source\r\nevt-1,"a\r\nb"\r\n"evt-2" , 核心系统'
+    path = write(tmp_path, "x.csv", content)
+    assert [(r.line, r.raw) for r in read_rows(path, Format.CSV)] == [
+        (2, b'evt-1,"a\r\nb"'),
+        (4, '"evt-2" , 核心系统'.encode()),
     ]
 
 
 def test_csv_with_a_byte_order_mark_reads_its_first_column_by_name(tmp_path: Path) -> None:
     path = write(tmp_path, "x.csv", "\ufeffevent_id,source\r\nevt-1,crm\r\n")
-    assert list(read_rows(path, Format.CSV)) == [(2, {"event_id": "evt-1", "source": "crm"})]
+    assert list(read_rows(path, Format.CSV)) == [
+        Record(2, {"event_id": "evt-1", "source": "crm"}, b"evt-1,crm")
+    ]
 
 
 def test_an_empty_csv_has_no_rows(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_totals_per_manager_and_explanation_order(store: Store) -> None:
     first = explained[0]
     assert set(first) == {
         "entry_id", "event_id", "competition_id", "rule_version", "cm_id", "sub_branch_id",
-        "team_id", "occurred_at", "points", "component", "reason", "recorded_at",
+        "team_id", "occurred_at", "points", "component", "reason", "late", "recorded_at",
     }  # fmt: skip
     assert first["sub_branch_id"] == "sb-7" and first["team_id"] is None
     assert first["recorded_at"].tzinfo is not None

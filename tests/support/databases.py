@@ -1,4 +1,4 @@
-"""One contract suite, run against every database the store supports.
+"""Database fixtures (a pytest plugin): one contract suite, run against every database the store supports.
 
 ``store`` is parametrised over SQLite (a file in tmp_path) and PostgreSQL. PostgreSQL comes
 from ``CAMPAIGNS_TEST_PG_URL`` when set (``make test``), otherwise from
@@ -13,6 +13,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.store import Store
 
-PG_SCRIPT = Path(__file__).resolve().parents[3] / "deploy" / "postgres" / "pg.sh"
+PG_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "pg.sh"
 BACKENDS = ["sqlite", "postgresql"]
 
 # Which server each backend really was, for the summary at the end of the run.
@@ -69,12 +70,8 @@ def postgres_admin(postgres_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of each kind (no tables yet)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
+@contextmanager
+def _fresh_pg_schema(request: pytest.FixtureRequest) -> Iterator[str]:
     admin: Engine = request.getfixturevalue("postgres_admin")
     base = make_url(request.getfixturevalue("postgres_url"))
     schema = f"test_{uuid.uuid4().hex[:16]}"
@@ -88,6 +85,23 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of each kind (no tables yet)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    with _fresh_pg_schema(request) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A URL to an empty PostgreSQL schema: the production database, for process-level tests."""
+    with _fresh_pg_schema(request) as url:
+        yield url
+
+
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     """A Store with a fresh schema, on SQLite and on PostgreSQL."""
@@ -99,4 +113,4 @@ def store(store_url: str) -> Iterator[Store]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for backend, version in sorted(server_versions.items()):
-        terminalreporter.write_line(f"store contract tests ran on {backend}: {version}")
+        terminalreporter.write_line(f"database tests ran on {backend}: {version}")

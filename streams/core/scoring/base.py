@@ -1,0 +1,89 @@
+"""What every scorer shares: the context it reads rules and org units from, and its output."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from schemas.envelope import Envelope
+from streams.core.catalog import Catalog
+from streams.core.org import NOWHERE, OrgTimeline, Unit
+from streams.core.rules import Competition
+
+Key = tuple[str, str | None, str | None]  # (component, sub_branch_id, team_id)
+
+
+@dataclass(frozen=True)
+class Context:
+    catalog: Catalog
+    cid: str
+    org: OrgTimeline
+
+    def at(self, moment: datetime) -> Competition | None:
+        return self.catalog.at(self.cid, moment)
+
+    def at_day_end(self, day: date) -> Competition | None:
+        return self.catalog.at_day_end(self.cid, day)
+
+    @property
+    def final(self) -> Competition:
+        return self.catalog.final(self.cid)
+
+    def unit(self, day: date, hint: str | None = None) -> Unit:
+        """The org unit on that day; the event's own sub_branch_id only if the org timeline is silent."""
+        unit = self.org.unit_on(day)
+        if unit.sub_branch_id is None and hint is not None:
+            return Unit(hint, unit.team_id)
+        return unit
+
+
+@dataclass
+class BucketValue:
+    """A bucket's contribution: points per (component, unit), plus what standings need for tie-breaks."""
+
+    values: dict[Key, Decimal] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, int] = field(default_factory=dict)
+    reached_at: datetime | None = None
+    extra: dict[str, Any] | None = None
+
+    def add(self, component: str, unit: Unit, amount: Decimal, label: str) -> None:
+        if not amount:
+            return
+        key = (component, unit.sub_branch_id, unit.team_id)
+        self.values[key] = self.values.get(key, Decimal(0)) + amount
+        self.labels.setdefault(component, label)
+
+    def count(self, metric: str, n: int = 1) -> None:
+        self.metrics[metric] = self.metrics.get(metric, 0) + n
+
+
+@dataclass(frozen=True)
+class Touch:
+    buckets: frozenset[str]
+    note: tuple[str, str] | None = None  # (component, reason) describing the event's own item
+
+
+NO_TOUCH = Touch(frozenset())
+
+
+class Scorer(ABC):
+    kind: str
+
+    @abstractmethod
+    def observe(self, event: Envelope, ctx: Context | None) -> Touch:
+        """Index the event; say which buckets may have changed (and, given a context, why)."""
+
+    @abstractmethod
+    def buckets(self) -> set[str]:
+        """Every bucket this scorer currently has events for."""
+
+    @abstractmethod
+    def compute(self, bucket: str, ctx: Context) -> BucketValue:
+        """The bucket's value from the events in it (a pure function of that set)."""
+
+
+__all__ = ["NOWHERE", "BucketValue", "Context", "Key", "Scorer", "Touch", "Unit"]

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.ports import free_port
+from tests.support.processes import api
+
+
+@pytest.fixture
+def api_url(prefix: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    proc = api(prefix, tmp_path, port, CAMPAIGNS_DATABASE_URL=f"sqlite:///{tmp_path / 'api.db'}").start()
+    yield f"http://127.0.0.1:{port}"
+    proc.stop()

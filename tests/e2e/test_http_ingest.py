@@ -1,0 +1,72 @@
+"""HTTP ingest through a real API process, the real broker and a real worker."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from schemas.dead_letters import REASON
+from schemas.topics import Topics
+from tests.support.events import opened, wire
+from tests.support.kafka import wait_for
+from tests.support.processes import Process
+
+
+async def test_single_event_is_accepted_and_reaches_the_validated_topic(
+    running_worker: Process, api_url: str, topics: Topics
+) -> None:
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        response = await client.post("/ingest/events", content=wire(opened("evt-http-1", cm_id="cm-h")))
+
+    assert response.status_code == 202
+    assert response.json() == {"line": 1, "status": "accepted", "event_id": "evt-http-1"}
+    (record,) = await wait_for(topics.validated, lambda rs: len(rs) >= 1)
+    assert record.key == b"cm-h"
+    assert json.loads(record.value or b"")["event_id"] == "evt-http-1"
+
+
+async def test_bad_single_event_gets_422_with_reason_and_a_dead_letter(
+    running_worker: Process, api_url: str, topics: Topics
+) -> None:
+    bad = opened("evt-http-bad")
+    bad["data"]["account_type"] = "platinum"
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        response = await client.post("/ingest/events", content=wire(bad))
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["status"] == "rejected"
+    assert body["reason"] == "invalid_value"
+    assert "account_type" in body["detail"]
+    (letter,) = await wait_for(topics.dead_letters, lambda rs: len(rs) >= 1)
+    assert letter.headers[REASON] == b"invalid_value"
+    assert letter.value == wire(bad)
+
+
+async def test_ndjson_batch_answers_record_by_record(
+    running_worker: Process, api_url: str, topics: Topics
+) -> None:
+    lines = [
+        wire(opened("evt-b1")),
+        b"{broken",
+        b"",
+        wire(opened("evt-b4")),
+        wire({**opened("evt-b5"), "type": "loan.granted"}),
+    ]
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        response = await client.post("/ingest/batch", content=b"\n".join(lines) + b"\n")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (2, 2)
+    assert [(r["line"], r["status"], r.get("reason")) for r in body["results"]] == [
+        (1, "accepted", None),
+        (2, "rejected", "malformed_json"),
+        (4, "accepted", None),
+        (5, "rejected", "unknown_type"),
+    ]
+    validated = await wait_for(topics.validated, lambda rs: len(rs) >= 2, settle=1.0)
+    assert sorted(json.loads(r.value or b"")["event_id"] for r in validated) == ["evt-b1", "evt-b4"]
+    letters = await wait_for(topics.dead_letters, lambda rs: len(rs) >= 2)
+    assert sorted(r.headers[REASON] for r in letters) == [b"malformed_json", b"unknown_type"]

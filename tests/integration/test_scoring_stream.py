@@ -1,0 +1,92 @@
+"""The scoring stream on the real broker agrees with the pure core run in batch."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+
+from schemas.topics import Topics
+from tests.support.kafka import read_all
+from tests.support.processes import Process
+from tests.support.random_events import event_streams
+from tests.support.scoring import (
+    expected_standings,
+    publish,
+    published_templates,
+    send_events,
+    stream_standings,
+)
+
+COMPETITIONS = published_templates()
+_examples = itertools.count()
+
+
+async def converge(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
+    """Wait until the stream's standings for these keys equal the batch result; return them."""
+    deadline = time.monotonic() + timeout
+    got: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        everything = await stream_standings(topics)
+        got = {k: everything.get(k) for k in expected}
+        if got == expected:
+            return got
+        await asyncio.sleep(0.5)
+    differing = {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
+    raise AssertionError(
+        f"stream never matched batch for {len(differing)} keys, e.g. {next(iter(differing.items()))}"
+    )
+
+
+async def test_a_published_contest_scores_events_through_the_stream(
+    running_worker: Process, topics: Topics
+) -> None:
+    await publish(topics, COMPETITIONS)
+    events = [
+        {
+            "event_id": f"evt-{n}",
+            "type": "account.opened",
+            "schema_version": 1,
+            "occurred_at": f"2026-02-0{n}T10:00:00+08:00",
+            "source": "test",
+            "data": {
+                "account_id": f"a{n}",
+                "customer_id": f"c{n}",
+                "cm_id": "cm-a",
+                "account_type": "basic",
+                "segment": "non_credit",
+                "channel": "tax_agent",
+                "new_firm": True,
+            },
+        }
+        for n in range(1, 4)
+    ]
+    await send_events(topics, events)
+
+    expected = expected_standings(events, COMPETITIONS)
+    got = await converge(topics, expected)
+
+    # 基本户 10 + 非授信 2 + 税务师事务所 3 + 新注册企业 5 = 20 points, three times.
+    assert got["feb-account-opening|cm-a"]["points"] == "60.00"
+    ledger = [json.loads(r.value or b"") for r in await read_all(topics.ledger)]
+    opening = [e for e in ledger if e["competition_id"] == "feb-account-opening"]
+    assert sorted(e["event_id"] for e in opening) == ["evt-1", "evt-2", "evt-3"]
+    assert all(e["rule_version"] == 1 and e["reason"] for e in opening)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=event_streams(tag="h", cms=3, max_events=40))
+async def test_random_streams_give_the_same_standings_as_the_core_in_batch(
+    running_worker: Process, topics: Topics, data: list[dict[str, Any]]
+) -> None:
+    # One worker serves every example; each example gets its own managers and event ids.
+    tag = f"x{next(_examples)}"
+    events = json.loads(json.dumps(data).replace('"h-', f'"{tag}-'))
+    await publish(topics, COMPETITIONS)  # idempotent: same versions, same keys
+    await send_events(topics, events)
+
+    await converge(topics, expected_standings(events, COMPETITIONS))

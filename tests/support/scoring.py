@@ -1,0 +1,56 @@
+"""Publishing rules and reading standings back, for tests that drive the real scoring stream."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemas.topics import Topics
+from schemas.validate import read_canonical
+from services.publisher import Publisher
+from streams.core.engine import score_batch
+from streams.core.rules import Competition
+from streams.core.templates import load_template
+from tests.support.kafka import BOOTSTRAP, Record, produce, read_all
+
+TEMPLATES = ["feb_account_opening", "deposit_peak_season", "payroll_drive", "little_banker"]
+
+
+def published_templates() -> list[Competition]:
+    return [load_template(name).model_copy(update={"status": "published"}) for name in TEMPLATES]
+
+
+async def publish(topics: Topics, competitions: list[Competition]) -> None:
+    publisher = Publisher(BOOTSTRAP, topics)
+    await publisher.start()
+    try:
+        for comp in competitions:
+            await publisher.competition(comp)
+    finally:
+        await publisher.stop()
+
+
+async def send_events(topics: Topics, events: list[dict[str, Any]]) -> None:
+    await produce(
+        topics.raw,
+        [(e["data"]["cm_id"].encode(), json.dumps(e, ensure_ascii=False).encode()) for e in events],
+    )
+
+
+def expected_standings(events: list[dict[str, Any]], competitions: list[Competition]) -> dict[str, Any]:
+    """The core run in batch over the same events: what the stream must converge to."""
+    parsed = [read_canonical(json.dumps(e).encode()) for e in events]
+    return {f"{cid}|{cm}": s.to_dict() for (cid, cm), s in score_batch(parsed, competitions).items()}
+
+
+def latest(records: list[Record]) -> dict[str, Any]:
+    """The compacted view of the standings topic: newest value per key (order within a key)."""
+    out: dict[str, Any] = {}
+    for r in records:
+        if r.key is not None and r.value is not None:
+            out[r.key.decode()] = json.loads(r.value)
+    return out
+
+
+async def stream_standings(topics: Topics) -> dict[str, Any]:
+    return latest(await read_all(topics.standings))
