@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import Limits
@@ -24,6 +25,11 @@ class ServiceSettings(BaseSettings):
     max_future_seconds: int = 300
     max_batch_lines: int = 10_000
     sink_batch_size: int = 500
+    # python -m services.demo: events per second, every Nth record deliberately bad (0 = never),
+    # and a seed for repeatable runs (none = different every run).
+    demo_rate: float = Field(default=3.0, gt=0, le=1000)
+    demo_bad_every: int = Field(default=50, ge=0)
+    demo_seed: int | None = None
 
     @property
     def topics(self) -> Topics:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -22,13 +23,18 @@ log = logging.getLogger(__name__)
 
 
 class RulesFeed:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, on_change: Callable[[], None] | None = None) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
+        self._on_change = on_change
         self._versions: dict[str, Competition] = {}
         self.catalog = Catalog([])
         self.ready = asyncio.Event()
         self._changed = asyncio.Condition()
+
+    def versions(self) -> list[Competition]:
+        """Every version read so far, drafts included (the catalog leaves drafts out)."""
+        return list(self._versions.values())
 
     def knows(self, competition_id: str, version: int, status: str) -> bool:
         comp = self._versions.get(f"{competition_id}:{version}")
@@ -79,6 +85,8 @@ class RulesFeed:
                         pending.discard(tp)
                 if batch:
                     self.catalog = Catalog(self._versions.values())
+                    if self._on_change is not None:
+                        self._on_change()
                     async with self._changed:
                         self._changed.notify_all()
                 if not pending and not self.ready.is_set():

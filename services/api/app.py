@@ -1,4 +1,5 @@
-"""The FastAPI application: ingest now; leaderboards, organisers and awards mount beside it."""
+"""The FastAPI application: ingest, competitions, leaderboards and the wall page; organisers'
+console and awards mount beside them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.api.routes import health, ingest
+from services.api.errors import install_error_handlers
+from services.api.routes import competitions, health, ingest, leaderboards, pages, standings
 from services.publisher import Publisher
+from services.readmodel import ReadModel
 from services.settings import ServiceSettings
 from streams.admin import ensure_topics
 
@@ -21,14 +24,19 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.partitions)
         publisher = Publisher(settings.kafka_bootstrap, settings.topics)
         await publisher.start()
+        read_model = ReadModel(settings.kafka_bootstrap, settings.topics)
+        await read_model.start()
         app.state.settings = settings
         app.state.publisher = publisher
+        app.state.read_model = read_model
         try:
             yield
         finally:
+            await read_model.stop()
             await publisher.stop()
 
     app = FastAPI(title="普惠金融 campaigns", lifespan=lifespan)
-    app.include_router(health.router)
-    app.include_router(ingest.router)
+    install_error_handlers(app)
+    for module in (health, ingest, competitions, leaderboards, standings, pages):
+        app.include_router(module.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.publisher import Publisher
+from services.readmodel import ReadModel
 from services.settings import ServiceSettings
 
 
@@ -22,3 +23,11 @@ def _publisher(request: Request) -> Publisher:
 
 SettingsDep = Annotated[ServiceSettings, Depends(_settings)]
 PublisherDep = Annotated[Publisher, Depends(_publisher)]
+
+
+def _read_model(request: Request) -> ReadModel:
+    read_model: ReadModel = request.app.state.read_model
+    return read_model
+
+
+ReadModelDep = Annotated[ReadModel, Depends(_read_model)]

@@ -8,7 +8,7 @@ from streams.core.catalog import Catalog
 from streams.core.engine import apply, rescore, score_batch, standings
 from streams.core.errors import CoreError, RankError, RuleError, StateError
 from streams.core.ledger import LedgerEntry, entry_id
-from streams.core.ranking import RankedRow, rank
+from streams.core.ranking import RankedRow, rank, scoring_headcounts
 from streams.core.rules import Competition, competition_json_schema, parse_competition
 from streams.core.standing import ScorecardFigures, Standing, UnitPoints
 from streams.core.state import ParticipantState
@@ -35,6 +35,7 @@ __all__ = [
     "rank",
     "rescore",
     "score_batch",
+    "scoring_headcounts",
     "standings",
     "template_names",
 ]

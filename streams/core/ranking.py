@@ -39,6 +39,19 @@ class RankedRow(Frozen):
     reached_at: datetime | None = None
 
 
+def scoring_headcounts(standings: Iterable[Standing]) -> dict[str, int]:
+    """Per sub-branch, the number of distinct CMs with points earned there.
+
+    A stand-in for the org's real headcount (which also counts members who have not scored yet)
+    until an org read model exists; it never leaves a sub-branch with points but no head."""
+    members: dict[str, set[str]] = {}
+    for standing in standings:
+        for unit in standing.units:
+            if unit.sub_branch_id is not None:
+                members.setdefault(unit.sub_branch_id, set()).add(standing.cm_id)
+    return {sub_branch: len(cms) for sub_branch, cms in sorted(members.items())}
+
+
 def _sort_key(row: dict[str, Any], tie_break: Sequence[TieBreak]) -> tuple[Any, ...]:
     key: list[Any] = []
     for tb in tie_break:

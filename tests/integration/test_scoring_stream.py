@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import time
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -15,31 +13,15 @@ from tests.support.kafka import read_all
 from tests.support.processes import Process
 from tests.support.random_events import event_streams
 from tests.support.scoring import (
+    converge,
     expected_standings,
     publish,
     published_templates,
     send_events,
-    stream_standings,
 )
 
 COMPETITIONS = published_templates()
 _examples = itertools.count()
-
-
-async def converge(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
-    """Wait until the stream's standings for these keys equal the batch result; return them."""
-    deadline = time.monotonic() + timeout
-    got: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        everything = await stream_standings(topics)
-        got = {k: everything.get(k) for k in expected}
-        if got == expected:
-            return got
-        await asyncio.sleep(0.5)
-    differing = {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
-    raise AssertionError(
-        f"stream never matched batch for {len(differing)} keys, e.g. {next(iter(differing.items()))}"
-    )
 
 
 async def test_a_published_contest_scores_events_through_the_stream(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 from schemas.topics import Topics
@@ -54,3 +56,19 @@ def latest(records: list[Record]) -> dict[str, Any]:
 
 async def stream_standings(topics: Topics) -> dict[str, Any]:
     return latest(await read_all(topics.standings))
+
+
+async def converge(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
+    """Wait until the stream's standings for these keys equal the batch result; return them."""
+    deadline = time.monotonic() + timeout
+    got: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        everything = await stream_standings(topics)
+        got = {k: everything.get(k) for k in expected}
+        if got == expected:
+            return got
+        await asyncio.sleep(0.5)
+    differing = {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
+    raise AssertionError(
+        f"stream never matched batch for {len(differing)} keys, e.g. {next(iter(differing.items()))}"
+    )

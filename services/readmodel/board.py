@@ -1,0 +1,116 @@
+"""The read model's memory, with no I/O: the newest standing per key, the known competitions,
+and a revision that grows on every change (what a push channel will resume from).
+
+Ranking itself is the core's (`streams.core.ranking`); this only picks the standings to rank.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pydantic import ValidationError
+
+from streams.core.catalog import Catalog
+from streams.core.errors import CoreError
+from streams.core.ranking import RankedRow, rank, scoring_headcounts
+from streams.core.rules import Competition, RankingKind
+from streams.core.standing import Standing
+from services.readmodel.errors import RankingNotOffered, UnknownCompetition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    competition: Competition
+    ranking: RankingKind
+    revision: int
+    rows: list[RankedRow]
+
+
+class Board:
+    def __init__(self) -> None:
+        self._standings: dict[str, dict[str, Standing]] = {}  # competition id -> cm id -> standing
+        self._versions: dict[tuple[str, int], Competition] = {}
+        self._catalog = Catalog([])
+        self.revision = 0
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def put(self, key: bytes | str | None, value: bytes | None) -> bool:
+        """One record of the standings topic (key "competition_id|cm_id"; None = tombstone).
+
+        Returns whether anything changed: the worker re-sends unchanged snapshots, and those
+        must not wake every screen."""
+        name = key.decode() if isinstance(key, bytes) else key
+        cid, sep, cm_id = (name or "").partition("|")
+        if not sep or not cid or not cm_id:
+            log.error("readmodel: ignoring standings record with key %r", name)
+            return False
+        held = self._standings.get(cid, {})
+        if value is None:
+            if held.pop(cm_id, None) is None:
+                return False
+            if not held:
+                self._standings.pop(cid, None)
+            return self._bump()
+        try:
+            standing = Standing.from_dict(json.loads(value))
+        except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            log.error("readmodel: ignoring invalid standing %s: %s", name, exc)
+            return False
+        if held.get(cm_id) == standing:
+            return False
+        self._standings.setdefault(cid, {})[cm_id] = standing
+        return self._bump()
+
+    def set_competitions(self, versions: list[Competition]) -> bool:
+        """Replace the known competition versions (drafts included; they are never listed)."""
+        by_key = {(c.id, c.version): c for c in versions}
+        if by_key == self._versions:
+            return False
+        try:
+            catalog = Catalog(by_key.values())
+        except CoreError as exc:
+            log.error("readmodel: keeping the previous competitions: %s", exc)
+            return False
+        self._versions, self._catalog = by_key, catalog
+        return self._bump()
+
+    def _bump(self) -> bool:
+        self.revision += 1
+        return True
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def competitions(self) -> list[Competition]:
+        """The version that decides each published or closed competition (the one in force at
+        the end of its window), ordered by window start, then id."""
+        finals = [self._catalog.final(cid) for cid in self._catalog.ids]
+        return sorted(finals, key=lambda c: (c.window.start, c.id))
+
+    def competition(self, competition_id: str) -> Competition:
+        if competition_id not in self._catalog.ids:
+            raise UnknownCompetition(competition_id)
+        return self._catalog.final(competition_id)
+
+    def version(self, competition_id: str, version: int) -> Competition | None:
+        """A known version, drafts included."""
+        return self._versions.get((competition_id, version))
+
+    def standing(self, competition_id: str, cm_id: str) -> Standing | None:
+        self.competition(competition_id)
+        return self._standings.get(competition_id, {}).get(cm_id)
+
+    def standings(self, competition_id: str) -> list[Standing]:
+        return list(self._standings.get(competition_id, {}).values())
+
+    def leaderboard(self, competition_id: str, ranking: RankingKind) -> Leaderboard:
+        comp = self.competition(competition_id)
+        if ranking not in comp.rankings:
+            raise RankingNotOffered(competition_id, ranking, list(comp.rankings))
+        standings = self.standings(competition_id)
+        headcounts = scoring_headcounts(standings) if ranking == "sub_branch_per_head" else None
+        rows = rank(standings, ranking, headcounts, tie_break=comp.tie_break)
+        return Leaderboard(comp, ranking, self.revision, rows)
