@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+
 from pydantic import ValidationError
 
+from services.readmodel.errors import RankingNotOffered, UnknownCompetition
 from streams.core.catalog import Catalog
 from streams.core.errors import CoreError
 from streams.core.ranking import RankedRow, rank, scoring_headcounts
 from streams.core.rules import Competition, RankingKind
 from streams.core.standing import Standing
-from services.readmodel.errors import RankingNotOffered, UnknownCompetition
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,9 @@ class Board:
 
     def competitions(self) -> list[Competition]:
         """The version that decides each published or closed competition (the one in force at
-        the end of its window), ordered by window start, then id."""
+        the end of its window), the soonest to end first (the month's contests before the year's)."""
         finals = [self._catalog.final(cid) for cid in self._catalog.ids]
-        return sorted(finals, key=lambda c: (c.window.start, c.id))
+        return sorted(finals, key=lambda c: (c.window.end, c.window.start, c.id))
 
     def competition(self, competition_id: str) -> Competition:
         if competition_id not in self._catalog.ids:

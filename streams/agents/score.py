@@ -46,7 +46,13 @@ async def follow_rules() -> None:
     await rules.run()
 
 
-async def _publish(cm_id: str, entries: list[LedgerEntry], state: ParticipantState) -> None:
+# What this process last published per manager and competition. Snapshots that did not change
+# are not re-sent; after a restart the map is empty, so everything is re-sent once.
+_published: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+async def _publish(cm_id: str, entries: list[LedgerEntry], state: ParticipantState, everything: bool) -> None:
+    """Ledger entries first, acknowledged; then each standing that changed (all if `everything`)."""
     key = cm_id.encode()
     acks = [
         await ledger_topic.send(key=key, value=json.dumps(e.to_dict(), ensure_ascii=False).encode())
@@ -54,10 +60,15 @@ async def _publish(cm_id: str, entries: list[LedgerEntry], state: ParticipantSta
     ]
     for ack in acks:
         await ack  # durable before the state that remembers them is written
+    sent = _published.setdefault(cm_id, {})
     for standing in standings(state):
+        body = standing.to_dict()
+        if not everything and sent.get(standing.competition_id) == body:
+            continue
+        sent[standing.competition_id] = body
         await standings_topic.send(
             key=f"{standing.competition_id}|{cm_id}".encode(),
-            value=json.dumps(standing.to_dict(), ensure_ascii=False).encode(),
+            value=json.dumps(body, ensure_ascii=False).encode(),
         )
 
 
@@ -69,9 +80,26 @@ async def _dead_letter(message: Any, reason: str, detail: str) -> None:
     await dead_letter_topic.send(key=message.key, value=letter.raw, headers=letter.headers())
 
 
+# Decoded states by manager, beside the blob they were decoded from: decoding on every event
+# would cost as much as scoring it. The table stays the truth; a blob that differs (another
+# worker owned the partition meanwhile, or a restart) is decoded afresh.
+_decoded: dict[str, tuple[bytes, ParticipantState]] = {}
+
+
 def _load(cm_id: str) -> ParticipantState:
     blob = states.get(cm_id)
-    return decode(blob)[0] if blob else ParticipantState(cm_id)
+    if not blob:
+        return ParticipantState(cm_id)
+    cached = _decoded.get(cm_id)
+    if cached is not None and cached[0] == blob:
+        return cached[1]
+    return decode(blob)[0]
+
+
+def _store(cm_id: str, state: ParticipantState, partition: int) -> None:
+    blob = encode(state, partition)
+    states[cm_id] = blob
+    _decoded[cm_id] = (blob, state)
 
 
 async def _rescore_partition(partition: int, order: Rescore) -> None:
@@ -89,8 +117,8 @@ async def _rescore_partition(partition: int, order: Rescore) -> None:
         if owner != partition:
             continue  # a standby copy, or another partition's manager
         entries = rescore(state, rules.catalog, now=now)
-        await _publish(cm_id, entries, state)
-        states[cm_id] = encode(state, partition)
+        await _publish(cm_id, entries, state, everything=True)
+        _store(cm_id, state, partition)
 
 
 @app.agent(validated_topic)
@@ -105,11 +133,17 @@ async def score(stream):  # type: ignore[no-untyped-def]
         cm_id = (message.key or b"").decode()
         state = _load(cm_id)
         try:
-            entries = apply(state, read_canonical(message.value), rules.catalog, now=datetime.now(UTC))
+            parsed = read_canonical(message.value)
+            # A repeat (a redelivery after a crash) re-sends every standing: the crash may have
+            # eaten them.
+            repeat = state.seen(parsed.event_id)
+            entries = apply(state, parsed, rules.catalog, now=datetime.now(UTC))
         except (Rejection, CoreError) as exc:
             # Cannot happen for an event the validator passed; if it does, park it, don't crash-loop.
+            _decoded.pop(cm_id, None)  # the cached state may be half-changed
             await _dead_letter(message, "scoring_failed", str(exc))
             continue
-        await _publish(cm_id, entries, state)
-        states[cm_id] = encode(state, message.partition)
+        await _publish(cm_id, entries, state, everything=repeat)
+        if not repeat:
+            _store(cm_id, state, message.partition)
         await asyncio.sleep(0)

@@ -67,7 +67,7 @@ async def converge(topics: Topics, expected: dict[str, Any], timeout: float = 60
         got = {k: everything.get(k) for k in expected}
         if got == expected:
             return got
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
     differing = {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
     raise AssertionError(
         f"stream never matched batch for {len(differing)} keys, e.g. {next(iter(differing.items()))}"

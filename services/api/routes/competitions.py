@@ -16,7 +16,7 @@ from services.api.deps import PublisherDep, ReadModelDep
 from services.api.views import competition_summary
 from services.publisher import PublishError
 from streams.core.errors import RuleError
-from streams.core.rules import parse_competition
+from streams.core.rules import Competition, parse_competition
 
 router = APIRouter(prefix="/api/competitions", tags=["competitions"])
 
@@ -29,6 +29,10 @@ async def list_competitions(read_model: ReadModelDep) -> dict[str, Any]:
         "ready": read_model.ready,
         "competitions": [competition_summary(c) for c in read_model.competitions()],
     }
+
+
+def _restated(comp: Competition, status: str) -> Competition:
+    return comp.model_copy(update={"status": status})
 
 
 def _invalid(field: str, reason: str) -> JSONResponse:
@@ -52,7 +56,11 @@ async def publish_competition(
     except RuleError as exc:
         return _invalid(exc.path, exc.reason)
     known = read_model.version(comp.id, comp.version)
-    if known is not None and known.status != "draft" and known.model_copy(update={"status": comp.status}) != comp:
+    if (
+        known is not None
+        and known.status != "draft"
+        and known.model_copy(update={"status": comp.status}) != comp
+    ):
         raise HTTPException(
             409, f"version {comp.version} of {comp.id} is already {known.status}; publish a new version"
         )
