@@ -15,9 +15,12 @@ $(STAMP): pyproject.toml
 	.venv/bin/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(STAMP) ## create .venv, install pinned Python deps, fetch Kafka jars, install kcat
+install: $(STAMP) ## create .venv, install pinned Python deps, fetch Kafka jars, install kcat, chromium and a CJK font
 	deploy/kafka/kafka.sh fetch
 	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat >/dev/null; }
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@# without a CJK font the page's Chinese renders as boxes in browser screenshots
+	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 kafka-start: install ## start the local single-node Kafka on 127.0.0.1:9092 (idempotent)
 	deploy/kafka/kafka.sh start

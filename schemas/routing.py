@@ -4,6 +4,9 @@ state, and the manager's org moves ride along in the same order."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from schemas.envelope import Envelope
 
 
@@ -13,3 +16,15 @@ def participant_of(event: Envelope) -> str:
     if not isinstance(cm_id, str):
         raise ValueError(f"{event.type} carries no cm_id")
     return cm_id
+
+
+def org_key(event: Mapping[str, Any]) -> str | None:
+    """The org topic's key for a canonical org.changed event (as decoded JSON); None for any other type.
+
+    "cm_id|unit_kind|effective_from|unit_id": compaction keeps one record per membership change,
+    so the topic holds the whole history; a corrected record for the same change replaces the old.
+    """
+    if event.get("type") != "org.changed":
+        return None
+    data = event["data"]
+    return f"{data['cm_id']}|{data['unit_kind']}|{data['effective_from']}|{data['unit_id']}"

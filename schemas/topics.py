@@ -42,6 +42,12 @@ class Topics:
         return self._name("competitions")
 
     @property
+    def org(self) -> str:
+        """Who is in which unit from when: each deduplicated org.changed event, keyed
+        "cm_id|unit_kind|effective_from|unit_id" so compaction keeps the whole history."""
+        return self._name("org.members")
+
+    @property
     def ledger(self) -> str:
         return self._name("score.ledger")
 
@@ -50,8 +56,8 @@ class Topics:
         return self._name("score.standings")
 
     def compacted(self) -> tuple[str, ...]:
-        """Topics where only the newest value per key matters (rules, standings)."""
-        return (self.competitions, self.standings)
+        """Topics where only the newest value per key matters (rules, org, standings)."""
+        return (self.competitions, self.org, self.standings)
 
     def all(self) -> tuple[str, ...]:
         return (
@@ -61,6 +67,7 @@ class Topics:
             self.dead_letters,
             self.duplicates,
             self.competitions,
+            self.org,
             self.ledger,
             self.standings,
         )

@@ -22,9 +22,10 @@ def competition_summary(comp: Competition) -> dict[str, Any]:
     }
 
 
-def row(r: RankedRow) -> dict[str, Any]:
+def row(r: RankedRow, name: str) -> dict[str, Any]:
+    """`name` is what a screen shows: a manager's display name, else the id."""
     body = r.model_dump(mode="json", exclude={"ranking", "unit_id"})
-    return {"rank": body.pop("rank"), "id": r.unit_id, **body}
+    return {"rank": body.pop("rank"), "id": r.unit_id, "name": name, **body}
 
 
 def leaderboard(board: Leaderboard) -> dict[str, Any]:
@@ -33,5 +34,5 @@ def leaderboard(board: Leaderboard) -> dict[str, Any]:
         "name": board.competition.name,
         "ranking": board.ranking,
         "revision": board.revision,
-        "rows": [row(r) for r in board.rows],
+        "rows": [row(r, board.name_of(r)) for r in board.rows],
     }

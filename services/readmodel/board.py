@@ -1,5 +1,6 @@
 """The read model's memory, with no I/O: the newest standing per key, the known competitions,
-and a revision that grows on every change (what a push channel will resume from).
+the org directory (names, headcounts), and a revision that grows on every change (what a push
+channel will resume from).
 
 Ranking itself is the core's (`streams.core.ranking`); this only picks the standings to rank.
 """
@@ -8,11 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from pydantic import ValidationError
 
+from schemas.errors import Rejection
+from schemas.events import OrgChanged
+from schemas.validate import read_canonical
 from services.readmodel.errors import RankingNotOffered, UnknownCompetition
+from services.readmodel.org import OrgDirectory
+from streams.core.calendar import day_of
 from streams.core.catalog import Catalog
 from streams.core.errors import CoreError
 from streams.core.ranking import RankedRow, rank, scoring_headcounts
@@ -28,6 +35,11 @@ class Leaderboard:
     ranking: RankingKind
     revision: int
     rows: list[RankedRow]
+    names: dict[str, str] = field(default_factory=dict)  # managers' display names, by cm id
+
+    def name_of(self, row: RankedRow) -> str:
+        """What a screen shows for the row: the manager's name, else the unit's id."""
+        return self.names.get(row.unit_id, row.unit_id)
 
 
 class Board:
@@ -35,6 +47,7 @@ class Board:
         self._standings: dict[str, dict[str, Standing]] = {}  # competition id -> cm id -> standing
         self._versions: dict[tuple[str, int], Competition] = {}
         self._catalog = Catalog([])
+        self.org = OrgDirectory()
         self.revision = 0
 
     # -- writes -----------------------------------------------------------------------------
@@ -79,6 +92,25 @@ class Board:
         self._versions, self._catalog = by_key, catalog
         return self._bump()
 
+    def put_org(self, key: bytes | str | None, value: bytes | None) -> bool:
+        """One record of the org topic (key "cm_id|unit_kind|effective_from|unit_id", the value a
+        canonical org.changed event; None = tombstone). Returns whether anything changed."""
+        name = key.decode() if isinstance(key, bytes) else key
+        if not name:
+            log.error("readmodel: ignoring org record without a key")
+            return False
+        if value is None:
+            return self.org.put(name, None) and self._bump()
+        try:
+            event = read_canonical(value)
+        except Rejection as exc:
+            log.error("readmodel: ignoring invalid org record %s: %s", name, exc)
+            return False
+        if not isinstance(event, OrgChanged):
+            log.error("readmodel: ignoring %s record on the org topic (key %s)", event.type, name)
+            return False
+        return self.org.put(name, event) and self._bump()
+
     def _bump(self) -> bool:
         self.revision += 1
         return True
@@ -107,11 +139,21 @@ class Board:
     def standings(self, competition_id: str) -> list[Standing]:
         return list(self._standings.get(competition_id, {}).values())
 
-    def leaderboard(self, competition_id: str, ranking: RankingKind) -> Leaderboard:
+    def leaderboard(
+        self, competition_id: str, ranking: RankingKind, *, on: date | None = None
+    ) -> Leaderboard:
+        """The ranked board; per-head figures divide by the org's headcount on day `on` (default
+        today in Shanghai), or by the managers who scored there when the org names nobody."""
         comp = self.competition(competition_id)
         if ranking not in comp.rankings:
             raise RankingNotOffered(competition_id, ranking, list(comp.rankings))
         standings = self.standings(competition_id)
-        headcounts = scoring_headcounts(standings) if ranking == "sub_branch_per_head" else None
+        headcounts = None
+        if ranking == "sub_branch_per_head":
+            day = on if on is not None else day_of(datetime.now(UTC))
+            headcounts = scoring_headcounts(standings) | self.org.headcounts(day)
         rows = rank(standings, ranking, headcounts, tie_break=comp.tie_break)
-        return Leaderboard(comp, ranking, self.revision, rows)
+        names: dict[str, str] = {}
+        if ranking == "customer_manager":
+            names = {r.unit_id: n for r in rows if (n := self.org.name(r.unit_id)) is not None}
+        return Leaderboard(comp, ranking, self.revision, rows, names)

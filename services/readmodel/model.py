@@ -1,5 +1,5 @@
-"""The API replica's read model: replays the compacted standings topic from the beginning, keeps
-following it, and reads the competitions with the workers' own `RulesFeed`.
+"""The API replica's read model: replays the compacted standings and org topics from the
+beginning, keeps following them, and reads the competitions with the workers' own `RulesFeed`.
 
 No consumer group: every replica reads every partition itself, so replicas never share work and
 each one holds the whole picture. aiokafka's errors stop here.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -27,19 +28,26 @@ log = logging.getLogger(__name__)
 class ReadModel:
     def __init__(self, bootstrap: str, topics: Topics) -> None:
         self._bootstrap = bootstrap
-        self._topic = topics.standings
+        self._topics = topics
         self.board = Board()
         self._rules = RulesFeed(bootstrap, topics.competitions, on_change=self._rules_changed)
         self._wakeup = asyncio.Event()  # set and replaced on every change
         self._tasks: list[asyncio.Task[None]] = []
         self.standings_ready = asyncio.Event()
+        self.org_ready = asyncio.Event()
 
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._rules.run(), name="readmodel-rules"),
-            asyncio.create_task(self._follow_standings(), name="readmodel-standings"),
+            asyncio.create_task(
+                self._follow(self._topics.standings, self.board.put, self.standings_ready),
+                name="readmodel-standings",
+            ),
+            asyncio.create_task(
+                self._follow(self._topics.org, self.board.put_org, self.org_ready), name="readmodel-org"
+            ),
         ]
         for task in self._tasks:
             task.add_done_callback(_report_death)
@@ -54,8 +62,8 @@ class ReadModel:
 
     @property
     def ready(self) -> bool:
-        """Caught up with both topics as they were at start-up."""
-        return self._rules.ready.is_set() and self.standings_ready.is_set()
+        """Caught up with the competitions, standings and org topics as they were at start-up."""
+        return self._rules.ready.is_set() and self.standings_ready.is_set() and self.org_ready.is_set()
 
     @property
     def revision(self) -> int:
@@ -97,13 +105,16 @@ class ReadModel:
         self._wakeup.set()
         self._wakeup = asyncio.Event()
 
-    async def _follow_standings(self) -> None:
+    async def _follow(
+        self, topic: str, put: Callable[[bytes | None, bytes | None], bool], ready: asyncio.Event
+    ) -> None:
+        """Every partition of a compacted topic from offset 0, then on; `ready` once caught up."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
         )
         await consumer.start()
         try:
-            tps = [TopicPartition(self._topic, p) for p in await self._partitions()]
+            tps = [TopicPartition(topic, p) for p in await self._partitions(topic)]
             # A fresh assignment with auto_offset_reset=earliest reads from offset 0 (see
             # tests/support/kafka.py for why there is no explicit seek).
             consumer.assign(tps)
@@ -113,30 +124,30 @@ class ReadModel:
                 try:
                     batch = await consumer.getmany(timeout_ms=500)
                 except KafkaError as exc:
-                    log.warning("readmodel: reading %s failed, retrying: %s", self._topic, exc)
+                    log.warning("readmodel: reading %s failed, retrying: %s", topic, exc)
                     await asyncio.sleep(1.0)
                     continue
                 changed = False
                 for tp, messages in batch.items():
                     for m in messages:
-                        changed = self.board.put(m.key, m.value) or changed
+                        changed = put(m.key, m.value) or changed
                     if messages and messages[-1].offset + 1 >= targets.get(tp, 0):
                         pending.discard(tp)
                 if changed:
                     self._notify()
-                if not pending and not self.standings_ready.is_set():
-                    log.info("readmodel: caught up with %s (revision %d)", self._topic, self.revision)
-                    self.standings_ready.set()
+                if not pending and not ready.is_set():
+                    log.info("readmodel: caught up with %s (revision %d)", topic, self.revision)
+                    ready.set()
         finally:
             await consumer.stop()
 
-    async def _partitions(self) -> list[int]:
+    async def _partitions(self, topic: str) -> list[int]:
         for _ in range(120):
-            found = await partitions_of(self._bootstrap, self._topic)
+            found = await partitions_of(self._bootstrap, topic)
             if found:
                 return found
             await asyncio.sleep(0.5)
-        raise RuntimeError(f"topic {self._topic} not found")
+        raise RuntimeError(f"topic {topic} not found")
 
 
 def _report_death(task: asyncio.Task[None]) -> None:

@@ -1,14 +1,25 @@
-"""Drops an event id seen before, and records each drop; the first copy goes on, keyed by manager."""
+"""Drops an event id seen before, and records each drop; the first copy goes on, keyed by manager.
+
+An org.changed event also goes to the compacted org topic, which the services read as data.
+
+The table remembers *where* the first copy sits (its offset in the accepted topic), not just
+that it was seen. Killed after that write but before the send left the process, the worker reads
+the same message again on restart: same offset, so it is sent again rather than taken for a
+duplicate. Scoring drops the rare double by event id.
+"""
 
 from __future__ import annotations
 
 import json
 
-from streams.app import accepted_topic, app, duplicates_topic, validated_topic
+from schemas.routing import org_key
+from streams.app import accepted_topic, app, duplicates_topic, org_topic, validated_topic
 
 # Keyed by event id like its source topic, so one partition owns each id. Restored from its
 # changelog after a restart, so a duplicate that arrives across a restart is still caught.
-seen = app.Table("seen-event-ids", key_type=str, value_type=int, default=int)
+# Value: offset of the first copy + 1 (0 = never seen).
+first_copy = app.Table("first-copy-offset", key_type=str, value_type=int, default=int)
+copies = app.Table("duplicate-copies", key_type=str, value_type=int, default=int)
 
 
 @app.agent(accepted_topic)
@@ -17,11 +28,15 @@ async def dedup(stream):  # type: ignore[no-untyped-def]
         message = event.message
         event_id = (message.key or b"").decode()
         value: bytes = message.value or b""
-        if seen[event_id]:
-            seen[event_id] += 1
-            record = {"event_id": event_id, "copies": seen[event_id], "offset": message.offset}
+        first = first_copy[event_id]
+        if first and first != message.offset + 1:
+            copies[event_id] += 1
+            record = {"event_id": event_id, "copies": copies[event_id] + 1, "offset": message.offset}
             await duplicates_topic.send(key=message.key, value=json.dumps(record).encode())
             continue
-        seen[event_id] = 1
-        cm_id = json.loads(value)["data"]["cm_id"]
-        await validated_topic.send(key=cm_id.encode(), value=value)
+        first_copy[event_id] = message.offset + 1
+        canonical = json.loads(value)
+        # Scoring still gets org events on the manager's own partition, in order with their events.
+        await validated_topic.send(key=canonical["data"]["cm_id"].encode(), value=value)
+        if (key := org_key(canonical)) is not None:
+            await org_topic.send(key=key.encode(), value=value)

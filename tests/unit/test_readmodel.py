@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -35,6 +36,28 @@ def standing(cm: str, points: str, units: list[tuple[str | None, str | None, str
 
 def key(cm: str) -> bytes:
     return f"{CID}|{cm}".encode()
+
+
+def org_record(
+    cm: str, sub_branch: str, name: str | None = None, effective: str = "2026-01-01"
+) -> tuple[bytes, bytes]:
+    """A record as the org topic holds it: the org key, and the canonical event."""
+    body = {
+        "event_id": f"org-{cm}-{sub_branch}",
+        "type": "org.changed",
+        "schema_version": 1,
+        "occurred_at": "2025-12-31T09:00:00+08:00",
+        "source": "test",
+        "data": {
+            "cm_id": cm,
+            "cm_name": name,
+            "action": "join",
+            "unit_kind": "sub_branch",
+            "unit_id": sub_branch,
+            "effective_from": effective,
+        },
+    }
+    return f"{cm}|sub_branch|{effective}|{sub_branch}".encode(), json.dumps(body, ensure_ascii=False).encode()
 
 
 @pytest.fixture
@@ -139,3 +162,53 @@ def test_drafts_are_known_but_not_listed() -> None:
     assert board.version("deposit-peak-season", 1) == draft
     with pytest.raises(UnknownCompetition):
         board.competition("deposit-peak-season")
+
+
+def test_manager_rows_carry_the_org_name_else_the_id(board: Board) -> None:
+    board.put_org(*org_record("cm-a", "sb-1", name="张伟"))
+    board.put_org(*org_record("cm-b", "sb-1"))  # never named
+    board.put(key("cm-a"), standing("cm-a", "40.00", [("sb-1", None, "40.00")]))
+    board.put(key("cm-b"), standing("cm-b", "24.00", [("sb-1", None, "24.00")]))
+
+    lb = board.leaderboard(CID, "customer_manager")
+    assert [(r.unit_id, lb.name_of(r)) for r in lb.rows] == [("cm-a", "张伟"), ("cm-b", "cm-b")]
+
+    units = board.leaderboard(CID, "sub_branch_total")
+    assert [units.name_of(r) for r in units.rows] == ["sb-1"]
+
+
+def test_per_head_divides_by_the_org_headcount_on_the_day(board: Board) -> None:
+    # sb-1 has three members from Jan 1, only two of whom scored; sb-2 has nobody in the org
+    # yet, so it falls back to the managers who scored there.
+    for cm in ("cm-a", "cm-b", "cm-idle"):
+        board.put_org(*org_record(cm, "sb-1"))
+    board.put(key("cm-a"), standing("cm-a", "40.00", [("sb-1", None, "40.00")]))
+    board.put(key("cm-b"), standing("cm-b", "24.00", [("sb-1", None, "24.00")]))
+    board.put(key("cm-c"), standing("cm-c", "30.00", [("sb-2", None, "30.00")]))
+
+    per_head = board.leaderboard(CID, "sub_branch_per_head", on=date(2026, 2, 10)).rows
+    assert [(r.unit_id, r.headcount, str(r.points)) for r in per_head] == [
+        ("sb-2", 1, "30.00"),
+        ("sb-1", 3, "21.33"),
+    ]
+    # Before anyone joined, the org names nobody: the scoring headcount again.
+    before = board.leaderboard(CID, "sub_branch_per_head", on=date(2025, 12, 31)).rows
+    assert [(r.unit_id, r.headcount) for r in before] == [("sb-1", 2), ("sb-2", 1)]
+
+
+def test_org_records_bump_the_revision_and_bad_ones_are_ignored(board: Board) -> None:
+    start = board.revision
+    org_key, value = org_record("cm-a", "sb-1", name="张伟")
+    assert board.put_org(org_key, value) is True
+    assert board.put_org(org_key, value) is False  # the same record again
+    assert board.revision == start + 1
+
+    assert board.put_org(org_key, b"{not json") is False
+    assert board.put_org(None, value) is False
+    account = json.loads(value) | {"type": "account.opened"}
+    assert board.put_org(b"cm-a|x", json.dumps(account).encode()) is False
+    assert board.revision == start + 1
+
+    assert board.put_org(org_key, None) is True  # a tombstone forgets the change
+    assert board.org.name("cm-a") is None
+    assert board.revision == start + 2
