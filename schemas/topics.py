@@ -55,9 +55,14 @@ class Topics:
     def standings(self) -> str:
         return self._name("score.standings")
 
+    @property
+    def scoring_state(self) -> str:
+        """Each manager's scoring state, newest per key; partition = the manager's partition."""
+        return self._name("score.state")
+
     def compacted(self) -> tuple[str, ...]:
-        """Topics where only the newest value per key matters (rules, org, standings)."""
-        return (self.competitions, self.org, self.standings)
+        """Topics where only the newest value per key matters (rules, org, standings, state)."""
+        return (self.competitions, self.org, self.standings, self.scoring_state)
 
     def all(self) -> tuple[str, ...]:
         return (
@@ -70,4 +75,5 @@ class Topics:
             self.org,
             self.ledger,
             self.standings,
+            self.scoring_state,
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
@@ -12,14 +15,22 @@ class BrokerUnavailable(Exception):
     """The Kafka broker could not be reached or refused the request."""
 
 
-async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list[str]:
-    """Create missing topics; returns the names created. Existing topics are left as they are."""
+@asynccontextmanager
+async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     try:
         await admin.start()
     except KafkaConnectionError as exc:
         raise BrokerUnavailable(f"cannot reach Kafka at {bootstrap}: {exc}") from None
     try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list[str]:
+    """Create missing topics; returns the names created. Existing topics are left as they are."""
+    async with _admin(bootstrap) as admin:
         existing = set(await admin.list_topics())
         wanted = [
             NewTopic(
@@ -39,21 +50,12 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list
                 if "TopicAlreadyExists" not in type(exc).__name__:
                     raise BrokerUnavailable(f"cannot create topics: {exc}") from None
         return [t.name for t in wanted]
-    finally:
-        await admin.close()
 
 
 async def partitions_of(bootstrap: str, topic: str) -> list[int]:
     """The topic's partition numbers, or [] when it does not exist (yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
-    try:
-        await admin.start()
-    except KafkaConnectionError as exc:
-        raise BrokerUnavailable(f"cannot reach Kafka at {bootstrap}: {exc}") from None
-    try:
+    async with _admin(bootstrap) as admin:
         (description,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
     if description.get("error_code"):
         return []
     return sorted(p["partition"] for p in description["partitions"])

@@ -18,3 +18,7 @@ class StreamSettings(BaseSettings):
     max_message_bytes: int = 64 * 1024
     max_future_seconds: int = 300
     commit_interval_seconds: float = 1.0
+    # A SIGKILLed worker stays in its consumer group until this expires; its partitions (and
+    # their scoring) wait that long for a replacement. faust's default is 60 s.
+    session_timeout_seconds: float = 10.0
+    heartbeat_interval_seconds: float = 3.0

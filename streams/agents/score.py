@@ -1,10 +1,11 @@
 """Validated events in; ledger entries and standings out, per customer manager.
 
 Crash safety without transactions: the ledger entries an event causes are acknowledged by the
-broker *before* the manager's state is written. Killed in between, the event is read again, the
-state without it yields the same entries with the same ids, and the sink keeps one copy. Killed
-after the state write, the state remembers the event id and the repeat yields nothing new.
-Standings are whole snapshots, re-sent after every record, so the newest always wins.
+broker *before* the manager's state is written, and the state write is acknowledged too
+(streams/state_store.py). Killed in between, the event is read again, the state without it yields
+the same entries with the same ids, and the sink keeps one copy. Killed after the state write, the
+state remembers the event id and the repeat yields nothing new. Standings are whole snapshots,
+re-sent when they change (all of them on a repeat), so the newest always wins.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from streams.app import (
     ledger_topic,
     settings,
     standings_topic,
+    state_topic,
     validated_topic,
 )
 from streams.core.engine import apply, rescore, standings
@@ -33,12 +35,17 @@ from streams.core.errors import CoreError
 from streams.core.ledger import LedgerEntry
 from streams.core.state import ParticipantState
 from streams.rules_feed import RulesFeed
-from streams.state_codec import decode, encode
+from streams.state_store import StateStore
 
 log = logging.getLogger(__name__)
 
 rules = RulesFeed(settings.kafka_bootstrap, competitions_topic.get_topic_name())
-states = app.Table("participant-state", key_type=str, value_type=bytes, default=None)
+store = StateStore(settings.kafka_bootstrap, state_topic)
+
+
+@app.on_partitions_revoked.connect
+async def _forget_states(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+    store.forget()
 
 
 @app.task  # type: ignore[untyped-decorator]
@@ -72,37 +79,15 @@ async def _publish(cm_id: str, entries: list[LedgerEntry], state: ParticipantSta
         )
 
 
-async def _dead_letter(message: Any, reason: str, detail: str) -> None:
-    log.error("score: dead letter %s@%s/%s: %s", message.topic, message.partition, message.offset, detail)
-    letter = DeadLetter(
-        reason, detail, message.value or b"", message.topic, message.partition, message.offset
-    )
-    await dead_letter_topic.send(key=message.key, value=letter.raw, headers=letter.headers())
+async def _dead_letter(
+    topic: str, partition: int, offset: int, key: bytes | None, value: bytes, reason: str, detail: str
+) -> None:
+    log.error("score: dead letter %s@%s/%s: %s", topic, partition, offset, detail)
+    letter = DeadLetter(reason, detail, value, topic, partition, offset)
+    await dead_letter_topic.send(key=key, value=letter.raw, headers=letter.headers())
 
 
-# Decoded states by manager, beside the blob they were decoded from: decoding on every event
-# would cost as much as scoring it. The table stays the truth; a blob that differs (another
-# worker owned the partition meanwhile, or a restart) is decoded afresh.
-_decoded: dict[str, tuple[bytes, ParticipantState]] = {}
-
-
-def _load(cm_id: str) -> ParticipantState:
-    blob = states.get(cm_id)
-    if not blob:
-        return ParticipantState(cm_id)
-    cached = _decoded.get(cm_id)
-    if cached is not None and cached[0] == blob:
-        return cached[1]
-    return decode(blob)[0]
-
-
-def _store(cm_id: str, state: ParticipantState, partition: int) -> None:
-    blob = encode(state, partition)
-    states[cm_id] = blob
-    _decoded[cm_id] = (blob, state)
-
-
-async def _rescore_partition(partition: int, order: Rescore) -> None:
+async def _rescore_partition(partition: int, offset: int, order: Rescore) -> None:
     if not await rules.wait_for(order.competition_id, order.version, order.status):
         log.error(
             "score: version %s v%s never arrived; re-scoring with what is known",
@@ -110,15 +95,36 @@ async def _rescore_partition(partition: int, order: Rescore) -> None:
             order.version,
         )
     now = datetime.now(UTC)
-    for cm_id, blob in list(states.items()):
-        if not blob:
-            continue
-        state, owner = decode(blob)
-        if owner != partition:
-            continue  # a standby copy, or another partition's manager
+    for cm_id in sorted(await store.partition(partition)):
+        state = await store.load(cm_id, partition)
         entries = rescore(state, rules.catalog, now=now)
         await _publish(cm_id, entries, state, everything=True)
-        _store(cm_id, state, partition)
+        await store.save(cm_id, partition, state, offset)
+
+
+async def _handle(
+    topic: str, partition: int, offset: int, key: bytes | None, value: bytes, headers: dict[str, bytes]
+) -> None:
+    """One validated record: a re-score order, or an event to score."""
+    if HEADER in headers:
+        await _rescore_partition(partition, offset, Rescore.decode(value))
+        return
+    cm_id = (key or b"").decode()
+    state = await store.load(cm_id, partition)
+    try:
+        parsed = read_canonical(value)
+        # A repeat (a redelivery after a crash) re-sends every standing: the crash may have
+        # eaten them.
+        repeat = state.seen(parsed.event_id)
+        entries = apply(state, parsed, rules.catalog, now=datetime.now(UTC))
+    except (Rejection, CoreError) as exc:
+        # Cannot happen for an event the validator passed; if it does, park it, don't crash-loop.
+        store.drop_cached(cm_id)  # the cached state may be half-changed
+        await _dead_letter(topic, partition, offset, key, value, "scoring_failed", str(exc))
+        return
+    await _publish(cm_id, entries, state, everything=repeat)
+    if not repeat:
+        await store.save(cm_id, partition, state, offset)
 
 
 @app.agent(validated_topic)
@@ -126,24 +132,20 @@ async def score(stream):  # type: ignore[no-untyped-def]
     await rules.ready.wait()
     async for event in stream.events():
         message = event.message
+        if message.partition not in store.caught_up:
+            # First record of this partition since (re)assignment: apply whatever lies between
+            # the stored states and the offset faust resumed at.
+            missed = await store.missed(message.topic, message.partition, message.offset)
+            if missed:
+                log.warning(
+                    "score: partition %s resumed at %s; replaying %d earlier records first",
+                    message.partition,
+                    message.offset,
+                    len(missed),
+                )
+            for offset, key, value, headers in missed:
+                await _handle(message.topic, message.partition, offset, key, value, headers)
+            store.caught_up.add(message.partition)
         headers = dict(message.headers or ())
-        if HEADER in headers:
-            await _rescore_partition(message.partition, Rescore.decode(message.value))
-            continue
-        cm_id = (message.key or b"").decode()
-        state = _load(cm_id)
-        try:
-            parsed = read_canonical(message.value)
-            # A repeat (a redelivery after a crash) re-sends every standing: the crash may have
-            # eaten them.
-            repeat = state.seen(parsed.event_id)
-            entries = apply(state, parsed, rules.catalog, now=datetime.now(UTC))
-        except (Rejection, CoreError) as exc:
-            # Cannot happen for an event the validator passed; if it does, park it, don't crash-loop.
-            _decoded.pop(cm_id, None)  # the cached state may be half-changed
-            await _dead_letter(message, "scoring_failed", str(exc))
-            continue
-        await _publish(cm_id, entries, state, everything=repeat)
-        if not repeat:
-            _store(cm_id, state, message.partition)
+        await _handle(message.topic, message.partition, message.offset, message.key, message.value, headers)
         await asyncio.sleep(0)

@@ -3,48 +3,16 @@ back from the API's read model once the worker has scored the events."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
 
 from streams.core.templates import load_template
-from tests.support.events import opened, wire
+from tests.support.events import joined, opened, wire
+from tests.support.http import poll
 from tests.support.processes import Process
 
 CID = "feb-account-opening"
-
-
-def _join(cm_id: str, sub_branch: str) -> dict[str, Any]:
-    return {
-        "event_id": f"org-{cm_id}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "test",
-        "data": {
-            "cm_id": cm_id,
-            "action": "join",
-            "unit_kind": "sub_branch",
-            "unit_id": sub_branch,
-            "effective_from": "2026-01-01",
-        },
-    }
-
-
-async def _poll(client: httpx.AsyncClient, url: str, want: Any, timeout: float = 60.0) -> dict[str, Any]:
-    """GET url until `want(body)` holds; the read model converges as the worker scores."""
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        response = await client.get(url)
-        if response.status_code == 200:
-            body = response.json()
-            if want(body):
-                return body
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{url} never matched; last answer {body}")
 
 
 def _ranking(body: dict[str, Any]) -> list[tuple[int, str, str]]:
@@ -54,8 +22,8 @@ def _ranking(body: dict[str, Any]) -> list[tuple[int, str, str]]:
 async def test_published_contest_ranks_ingested_events(running_worker: Process, api_url: str) -> None:
     definition = load_template("feb_account_opening").model_dump(mode="json") | {"status": "published"}
     events = [
-        _join("cm-a", "sb-east"),
-        _join("cm-b", "sb-west"),
+        joined("cm-a", "sb-east"),
+        joined("cm-b", "sb-west"),
         # 基本户 10 + 非授信 2 + 税务师事务所 3 + 新注册企业 5 = 20 each: cm-a 40.
         opened("lb-a1", cm_id="cm-a", channel="tax_agent", new_firm=True),
         opened("lb-a2", cm_id="cm-a", channel="tax_agent", new_firm=True),
@@ -71,7 +39,7 @@ async def test_published_contest_ranks_ingested_events(running_worker: Process, 
         ingested = await client.post("/ingest/batch", content=b"\n".join(wire(e) for e in events))
         assert ingested.json()["accepted"] == len(events)
 
-        board = await _poll(
+        board = await poll(
             client,
             f"/api/competitions/{CID}/leaderboard?ranking=customer_manager",
             lambda b: _ranking(b) == [(1, "cm-a", "40.00"), (2, "cm-b", "24.00")],
@@ -79,7 +47,7 @@ async def test_published_contest_ranks_ingested_events(running_worker: Process, 
         assert board["name"] == "2月「多开户、多开基本户」竞赛"
         assert board["rows"][0]["metrics"] == {"accounts": 2, "basic_accounts": 2}
 
-        sub_branches = await _poll(
+        sub_branches = await poll(
             client,
             f"/api/competitions/{CID}/leaderboard?ranking=sub_branch_total",
             lambda b: bool(b["rows"]),

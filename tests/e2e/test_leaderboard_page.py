@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,28 +15,12 @@ import httpx
 
 from streams.core.templates import load_template
 from tests.support.browser import rendered_dom, screenshot
-from tests.support.events import opened, wire
+from tests.support.events import joined, opened, wire
+from tests.support.http import poll
 from tests.support.processes import Process
 
 CID = "feb-account-opening"
 NAME = "2月「多开户、多开基本户」竞赛"
-
-
-def _join(cm_id: str, sub_branch: str) -> dict[str, Any]:
-    return {
-        "event_id": f"org-{cm_id}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "test",
-        "data": {
-            "cm_id": cm_id,
-            "action": "join",
-            "unit_kind": "sub_branch",
-            "unit_id": sub_branch,
-            "effective_from": "2026-01-01",
-        },
-    }
 
 
 class _Boards(HTMLParser):
@@ -89,19 +72,6 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-async def _wait_for(client: httpx.AsyncClient, url: str, want: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    body: Any = None
-    while time.monotonic() < deadline:
-        response = await client.get(url)
-        if response.status_code == 200:
-            body = response.json()
-            if want(body):
-                return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{url} never matched; last answer {body}")
-
-
 def _ranking(body: dict[str, Any]) -> list[tuple[int, str, str]]:
     return [(r["rank"], r["id"], r["points"]) for r in body["rows"]]
 
@@ -120,8 +90,8 @@ async def test_the_page_draws_the_scored_leaderboard(
 ) -> None:
     definition = load_template("feb_account_opening").model_dump(mode="json") | {"status": "published"}
     events = [
-        _join("cm-a", "sb-east"),
-        _join("cm-b", "sb-west"),
+        joined("cm-a", "sb-east"),
+        joined("cm-b", "sb-west"),
         # 基本户 10 + 非授信 2 + 税务师事务所 3 + 新注册企业 5 = 20 each: cm-a 40, cm-b 20.
         opened("pg-a1", cm_id="cm-a", channel="tax_agent", new_firm=True),
         opened("pg-a2", cm_id="cm-a", channel="tax_agent", new_firm=True),
@@ -134,12 +104,12 @@ async def test_the_page_draws_the_scored_leaderboard(
         assert ingested.json()["accepted"] == len(events)
 
         board = f"/api/competitions/{CID}/leaderboard?ranking="
-        await _wait_for(
+        await poll(
             client,
             board + "customer_manager",
             lambda b: _ranking(b) == [(1, "cm-a", "40.00"), (2, "cm-b", "20.00")],
         )
-        await _wait_for(client, board + "sub_branch_total", lambda b: len(b["rows"]) == 2)
+        await poll(client, board + "sub_branch_total", lambda b: len(b["rows"]) == 2)
 
     # Chromium runs in a thread so the event loop stays free while the browser works.
     dom = await asyncio.to_thread(rendered_dom, api_url + "/")

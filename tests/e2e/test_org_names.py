@@ -3,15 +3,14 @@ leaderboards show managers by name and divide sub-branch totals by the org's rea
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Any
 
 import httpx
 
 from schemas.topics import Topics
-from tests.support.events import opened
+from tests.support.events import joined, opened
+from tests.support.http import poll
 from tests.support.kafka import wait_for
 from tests.support.processes import Process
 from tests.support.scoring import publish, published_templates, send_events
@@ -24,34 +23,7 @@ MEMBERS = {"cm-a": ("张伟", "sb-east"), "cm-b": ("李娜", "sb-west"), "cm-c":
 
 def _join(cm_id: str) -> dict[str, Any]:
     name, sub_branch = MEMBERS[cm_id]
-    return {
-        "event_id": f"org-join-{cm_id}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "hr-system",
-        "data": {
-            "cm_id": cm_id,
-            "cm_name": name,
-            "action": "join",
-            "unit_kind": "sub_branch",
-            "unit_id": sub_branch,
-            "effective_from": "2026-01-01",
-        },
-    }
-
-
-async def _poll(client: httpx.AsyncClient, url: str, want: Any, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        response = await client.get(url)
-        if response.status_code == 200:
-            body = response.json()
-            if want(body):
-                return body
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{url} never matched; last answer {body}")
+    return joined(cm_id, sub_branch, name=name, event_id=f"org-join-{cm_id}")
 
 
 async def test_leaderboards_show_names_and_true_per_head_figures(
@@ -71,7 +43,7 @@ async def test_leaderboards_show_names_and_true_per_head_figures(
 
     # Hand-computed: cm-a 40, cm-b 24; sb-east 40 over its 2 members, sb-west 24 over 1.
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
-        managers = await _poll(
+        managers = await poll(
             client,
             f"/api/competitions/{CID}/leaderboard?ranking=customer_manager",
             lambda b: (
@@ -81,7 +53,7 @@ async def test_leaderboards_show_names_and_true_per_head_figures(
         )
         assert all(r["name"] == MEMBERS[r["id"]][0] for r in managers["rows"])
 
-        per_head = await _poll(
+        per_head = await poll(
             client,
             f"/api/competitions/{CID}/leaderboard?ranking=sub_branch_per_head",
             lambda b: (

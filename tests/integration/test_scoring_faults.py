@@ -36,7 +36,7 @@ def assert_ledger_matches(ledger: list[Record], standings: dict[str, Any]) -> No
 
 
 async def test_worker_sigkilled_mid_stream_ends_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
-    events = seeded(seed=20260201, count=4000, cms=8, tag="k")
+    events = seeded(seed=20260201, count=3000, cms=12, tag="k")
     expected = expected_standings(events, COMPETITIONS)
     calm, crashy = Topics(new_prefix()), Topics(new_prefix())
     calm_worker = worker(calm.prefix, tmp_path, name="calm").start()
@@ -53,8 +53,8 @@ async def test_worker_sigkilled_mid_stream_ends_identical_to_an_uninterrupted_ru
         at_kill = len(await read_all(crashy.ledger))
         crashy_worker.start()
 
-        calm_result = await converge(calm, expected, timeout=240)
-        crashy_result = await converge(crashy, expected, timeout=240)
+        calm_result = await converge(calm, expected, timeout=420)
+        crashy_result = await converge(crashy, expected, timeout=420)
     finally:
         calm_worker.stop()
         crashy_worker.stop()

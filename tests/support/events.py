@@ -27,3 +27,26 @@ def opened(event_id: str, cm_id: str = "cm-001", **data: Any) -> dict[str, Any]:
 
 def wire(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode()
+
+
+def joined(
+    cm_id: str, sub_branch: str, name: str | None = None, event_id: str | None = None
+) -> dict[str, Any]:
+    """The manager joins a sub-branch from the first day of the contest year."""
+    data: dict[str, Any] = {
+        "cm_id": cm_id,
+        "action": "join",
+        "unit_kind": "sub_branch",
+        "unit_id": sub_branch,
+        "effective_from": "2026-01-01",
+    }
+    if name is not None:
+        data["cm_name"] = name
+    return {
+        "event_id": event_id or f"org-{cm_id}",
+        "type": "org.changed",
+        "schema_version": 1,
+        "occurred_at": "2025-12-31T09:00:00+08:00",
+        "source": "test",
+        "data": data,
+    }
