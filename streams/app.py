@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import faust
 
-from schemas.topics import Topics
 from streams.settings import StreamSettings
 
 settings = StreamSettings()
-topics = Topics(settings.topic_prefix)
+topics = settings.topics
 
 app = faust.App(
     settings.app_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from typing import Any
 
 from streams.core.state import ParticipantState
 
@@ -20,7 +21,17 @@ def encode(state: ParticipantState, partition: int, offset: int) -> bytes:
     return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6)
 
 
+def _body(blob: bytes) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(zlib.decompress(blob))
+    return body
+
+
 def decode(blob: bytes) -> tuple[ParticipantState, int, int]:
     """The state, its partition and the offset it was written at."""
-    obj = json.loads(zlib.decompress(blob))
-    return ParticipantState.from_dict(obj["state"]), int(obj["partition"]), int(obj["offset"])
+    body = _body(blob)
+    return ParticipantState.from_dict(body["state"]), int(body["partition"]), int(body["offset"])
+
+
+def offset_of(blob: bytes) -> int:
+    """Only the offset: rebuilding the state (events, books) is not needed to read it."""
+    return int(_body(blob)["offset"])

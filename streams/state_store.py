@@ -24,7 +24,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.core.state import ParticipantState
-from streams.state_codec import decode, encode
+from streams.state_codec import decode, encode, offset_of
 
 
 class StateStore:
@@ -73,7 +73,7 @@ class StateStore:
     def applied_through(self, partition: int) -> int:
         """The highest validated offset whose processing wrote a state here (-1: none)."""
         blobs = self._blobs.get(partition, {})
-        return max((decode(blob)[2] for blob in blobs.values()), default=-1)
+        return max((offset_of(blob) for blob in blobs.values()), default=-1)
 
     async def missed(
         self, validated_topic: str, partition: int, upto: int

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from schemas import Limits, Rejection, parse_event
+from schemas import Rejection, parse_event
 from schemas.dead_letters import DeadLetter
 from streams.app import accepted_topic, app, dead_letter_topic, raw_topic, settings
 
 log = logging.getLogger(__name__)
-limits = Limits(
-    max_bytes=settings.max_message_bytes, max_future=timedelta(seconds=settings.max_future_seconds)
-)
+limits = settings.limits
 
 
 @app.agent(raw_topic)
