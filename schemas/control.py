@@ -30,6 +30,8 @@ class Rescore:
         return cls(str(obj["competition_id"]), int(obj["version"]), str(obj["status"]))
 
 
-def competition_key(competition_id: str, version: int) -> bytes:
-    """Every version keeps its own key, so compaction keeps the whole history of a competition."""
-    return f"{competition_id}:{version}".encode()
+def competition_key(competition_id: str, version: int, status: str) -> bytes:
+    """Every version in every status keeps its own key, so compaction keeps the whole history of
+    a competition: a partition still scoring with a version's published definition can find it
+    after the version was closed."""
+    return f"{competition_id}:{version}:{status}".encode()

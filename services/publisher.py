@@ -50,7 +50,7 @@ class Publisher:
 
         The version goes to the compacted competitions topic under its own key; the control
         records follow on each partition of the validated topic (see schemas/control.py)."""
-        key = competition_key(comp.id, comp.version)
+        key = competition_key(comp.id, comp.version, comp.status)
         await self._send(self._topics.competitions, key, comp.model_dump_json().encode(), None)
         order = Rescore(comp.id, comp.version, comp.status)
         partitions = await self._producer.partitions_for(self._topics.validated)

@@ -28,6 +28,25 @@ async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
         await admin.close()
 
 
+# The validated topic is the scoring history: a rule change re-scores from it, so it must outlive
+# the campaign year (and the month-end checks after it).
+HISTORY_RETENTION_MS = 400 * 24 * 3600 * 1000
+
+
+def topic_config(name: str, topics: Topics) -> dict[str, str]:
+    if name in topics.compacted():
+        # Small segments and an eager cleaner: a restarted worker reads a partition's states
+        # back, and should read little more than one record per manager.
+        return {
+            "cleanup.policy": "compact",
+            "segment.bytes": str(16 * 1024 * 1024),
+            "min.cleanable.dirty.ratio": "0.1",
+        }
+    if name == topics.validated:
+        return {"retention.ms": str(HISTORY_RETENTION_MS)}
+    return {}
+
+
 async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list[str]:
     """Create missing topics; returns the names created. Existing topics are left as they are."""
     async with _admin(bootstrap) as admin:
@@ -37,7 +56,7 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list
                 name=name,
                 num_partitions=partitions,
                 replication_factor=1,
-                topic_configs={"cleanup.policy": "compact"} if name in topics.compacted() else {},
+                topic_configs=topic_config(name, topics),
             )
             for name in topics.all()
             if name not in existing

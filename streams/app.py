@@ -1,4 +1,5 @@
-"""The faust application: one app, every topic declared here, agents in streams/agents/."""
+"""The faust application: the worker's CLI, life cycle and logging. The pipeline it runs is
+streams/worker.py (batched loops on aiokafka; see streams/pipeline/loop.py for why)."""
 
 from __future__ import annotations
 
@@ -12,33 +13,16 @@ topics = settings.topics
 app = faust.App(
     settings.app_id,
     broker=f"kafka://{settings.kafka_bootstrap}",
-    store=settings.store,
+    store="memory://",  # faust keeps no tables here: state lives in score.state and dedup's store
     datadir=settings.data_dir,
     topic_partitions=settings.partitions,
     topic_replication_factor=1,
-    consumer_auto_offset_reset="earliest",
-    broker_commit_interval=settings.commit_interval_seconds,
+    producer_acks=-1,
+    # faust's own consumer group (its leader-assignor topic) must let a SIGKILLed worker's
+    # successor in as soon as our loops' groups do; faust's default session timeout is 60 s.
     broker_session_timeout=settings.session_timeout_seconds,
     broker_heartbeat_interval=settings.heartbeat_interval_seconds,
-    producer_acks=-1,
     web_enabled=False,
     web_bind="127.0.0.1",
     autodiscover=False,
 )
-
-
-def _topic(name: str) -> faust.TopicT:
-    # Bytes in, bytes out: the contract's own validator reads them, never a faust codec.
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-
-
-raw_topic = _topic(topics.raw)
-accepted_topic = _topic(topics.accepted)
-validated_topic = _topic(topics.validated)
-dead_letter_topic = _topic(topics.dead_letters)
-duplicates_topic = _topic(topics.duplicates)
-competitions_topic = _topic(topics.competitions)
-org_topic = _topic(topics.org)
-ledger_topic = _topic(topics.ledger)
-standings_topic = _topic(topics.standings)
-state_topic = _topic(topics.scoring_state)

@@ -5,7 +5,10 @@ validation limits); each process type adds its own fields."""
 
 from __future__ import annotations
 
+import hashlib
+import socket
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,11 +38,36 @@ class SharedSettings(BaseSettings):
 class StreamSettings(SharedSettings):
     """The faust worker's settings."""
 
-    # memory:// rebuilds tables from their changelog topics at start; rocksdb:// in production.
-    store: str = "memory://"
+    # The batched loops (streams/pipeline): at most this many records per partition batch, and
+    # at most this long waiting for a batch to fill once the first record is there.
+    batch_max_records: int = 4000
+    batch_wait_ms: int = 20
+    # Names this worker's transactional producers. It must stay the same across a restart, so
+    # the restarted worker aborts the transaction its predecessor left open (a SIGKILL) at once
+    # instead of read_committed readers waiting for the transaction timeout. Default: derived
+    # from the data directory, which is the worker's own.
+    worker_id: str = ""
+    transaction_timeout_ms: int = 30_000
+    # Where dedup keeps the event ids it has seen: one SQLite file per accepted-topic partition,
+    # named after the topic. Shared by the workers of one machine, so a partition that moves
+    # between them keeps its ids.
+    dedup_dir: str = ".run/dedup"
+    # Kill tests only: "<point>:<n>" SIGKILLs the worker at that point (streams/pipeline/fault.py).
+    fault: str = ""
+
+    @property
+    def dedup_path(self) -> Path:
+        return Path(self.dedup_dir)
+
     data_dir: str = ".run/worker"
-    commit_interval_seconds: float = 1.0
     # A SIGKILLed worker stays in its consumer group until this expires; its partitions (and
     # their scoring) wait that long for a replacement. faust's default is 60 s.
     session_timeout_seconds: float = 10.0
     heartbeat_interval_seconds: float = 3.0
+
+    @property
+    def worker_name(self) -> str:
+        if self.worker_id:
+            return self.worker_id
+        digest = hashlib.sha1(str(Path(self.data_dir).resolve()).encode()).hexdigest()[:10]
+        return f"{socket.gethostname()}-{digest}"

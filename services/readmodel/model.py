@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
-
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from typing import Any
 
 from schemas.topics import Topics
 from services.readmodel.board import Board, Leaderboard
-from streams.admin import partitions_of
 from streams.core.rules import Competition, RankingKind
 from streams.core.standing import Standing
+from streams.follow import follow
 from streams.rules_feed import RulesFeed
 
 log = logging.getLogger(__name__)
@@ -109,45 +107,15 @@ class ReadModel:
         self, topic: str, put: Callable[[bytes | None, bytes | None], bool], ready: asyncio.Event
     ) -> None:
         """Every partition of a compacted topic from offset 0, then on; `ready` once caught up."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-        )
-        await consumer.start()
-        try:
-            tps = [TopicPartition(topic, p) for p in await self._partitions(topic)]
-            # A fresh assignment with auto_offset_reset=earliest reads from offset 0 (see
-            # tests/support/kafka.py for why there is no explicit seek).
-            consumer.assign(tps)
-            targets = await consumer.end_offsets(tps)
-            pending = {tp for tp in tps if targets[tp] > 0}
-            while True:
-                try:
-                    batch = await consumer.getmany(timeout_ms=500)
-                except KafkaError as exc:
-                    log.warning("readmodel: reading %s failed, retrying: %s", topic, exc)
-                    await asyncio.sleep(1.0)
-                    continue
-                changed = False
-                for tp, messages in batch.items():
-                    for m in messages:
-                        changed = put(m.key, m.value) or changed
-                    if messages and messages[-1].offset + 1 >= targets.get(tp, 0):
-                        pending.discard(tp)
-                if changed:
-                    self._notify()
-                if not pending and not ready.is_set():
-                    log.info("readmodel: caught up with %s (revision %d)", topic, self.revision)
-                    ready.set()
-        finally:
-            await consumer.stop()
 
-    async def _partitions(self, topic: str) -> list[int]:
-        for _ in range(120):
-            found = await partitions_of(self._bootstrap, topic)
-            if found:
-                return found
-            await asyncio.sleep(0.5)
-        raise RuntimeError(f"topic {topic} not found")
+        def take(records: Sequence[Any]) -> None:
+            changed = False
+            for m in records:
+                changed = put(m.key, m.value) or changed
+            if changed:
+                self._notify()
+
+        await follow(self._bootstrap, topic, take, ready)
 
 
 def _report_death(task: asyncio.Task[None]) -> None:

@@ -41,6 +41,8 @@ async def run(settings: ServiceSettings, store: Store, stop: asyncio.Event) -> N
         topics.dead_letters,
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=f"{settings.app_id}-sink",
+        # The workers write inside transactions: an aborted one's entries must never be stored.
+        isolation_level="read_committed",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )

@@ -1,6 +1,14 @@
-"""Thin agents: each reads one topic, calls pure code, writes topics. Importing registers them."""
+"""The worker's one faust task: it runs the pipeline (streams/worker.py) while faust runs the app."""
 
-from streams.agents import dedup, score, validate
-from streams.app import app
+from streams.app import app, settings
+from streams.worker import Worker
 
-__all__ = ["app", "dedup", "score", "validate"]
+worker = Worker(settings)
+
+
+@app.task  # type: ignore[untyped-decorator]
+async def run_pipeline() -> None:
+    await worker.run()
+
+
+__all__ = ["app", "run_pipeline", "worker"]

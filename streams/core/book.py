@@ -1,6 +1,7 @@
 """One participant's score in one competition, kept as cached bucket values.
 
-The score is a function of the SET of the participant's events. Each bucket (a day of openings,
+The score is a function of the SET of the participant's events. The book keeps each scorer's
+compact index of them (never the events), so it serializes with the buckets. Each bucket (a day of openings,
 an account's deposits, the scorecard) caches its last value; applying an event recomputes the
 buckets the event touched, then the whole-competition adjustments (contest caps, minimum total),
 and the differences are the ledger deltas. So the sum of all deltas always equals the value of
@@ -10,17 +11,20 @@ the set, whatever the arrival order, and an event that changes nothing yields no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from schemas.envelope import Envelope
+from streams.core.catalog import Catalog
+from streams.core.compact import micros, moment_of
+from streams.core.org import OrgTimeline
 from streams.core.points import ZERO, fmt, q
 from streams.core.scoring.base import BucketValue, Context, Key, Scorer
 from streams.core.scoring.daily import PREFIX, DailyScorer
 from streams.core.scoring.deposits import DepositScorer
 from streams.core.scoring.opening import OpeningScorer
 from streams.core.scoring.payroll import PayrollScorer
+from streams.core.scoring.scorecard import BUCKET as SCORECARD_BUCKET
 from streams.core.scoring.scorecard import ScorecardScorer
 from streams.core.scoring.simple import ProductScorer, VisitScorer
 
@@ -31,10 +35,13 @@ SCORERS: dict[str, type[Scorer]] = {
     "product_sold": ProductScorer,
     "visit": VisitScorer,
     "deposit_growth": DepositScorer,
+    "scorecard": ScorecardScorer,
 }
 
 Deltas = dict[Key, Decimal]
 Labels = dict[str, str]
+NOTHING: dict[Any, Any] = {}  # returned, never filled: an event that touched nothing
+DAILY = frozenset(PREFIX)
 
 
 def cap_bucket(kind: str) -> str:
@@ -50,65 +57,92 @@ class Book:
         self.buckets: dict[str, BucketValue] = {}
         self.totals: dict[Key, Decimal] = {}
         self.day_totals: dict[str, Decimal] = {}  # per day-based kind, before contest caps
-        self.scorers: dict[str, Scorer] | None = None
+        self.scorers: dict[str, Scorer] = {}
+        self._route: dict[str, list[Scorer]] = {}
+        self._checks: dict[str, list[Scorer]] = {}
+        self._ctx: Context | None = None
 
-    # -- keeping in step with the published versions -------------------------------------------
+    @classmethod
+    def fresh(cls, cid: str, ctx: Context, revision: int = 1) -> Book:
+        """An empty book for the catalog's current versions of this competition."""
+        book = cls(cid)
+        book.fingerprint = ctx.catalog.fingerprint(cid)
+        book.final_version = ctx.final.version
+        book.revision = revision
+        kinds = {rule.kind for version in ctx.catalog.versions(cid) for rule in version.rules}
+        book._install({k: SCORERS[k](ctx.final) for k in sorted(kinds) if k in SCORERS})
+        return book
 
-    def sync(self, events: Iterable[Envelope], ctx: Context) -> tuple[Deltas, Labels] | None:
-        """Rebuild indexes if needed; if the versions changed, recompute everything (a rescore).
-        Returns the rescore's deltas, or None when the book was already current."""
-        fingerprint = ctx.catalog.fingerprint(self.cid)
-        if self.scorers is not None and self.fingerprint == fingerprint:
-            return None
-        kinds = {rule.kind for version in ctx.catalog.versions(self.cid) for rule in version.rules}
-        scorers: dict[str, Scorer] = {k: SCORERS[k]() for k in kinds if k in SCORERS}
-        if "scorecard" in kinds:
-            scorers["scorecard"] = ScorecardScorer(ctx.final)
+    def _install(self, scorers: dict[str, Scorer]) -> None:
         self.scorers = scorers
-        for event in events:
-            for scorer in scorers.values():
-                scorer.observe(event, None)
-        if self.fingerprint == fingerprint:  # state loaded from JSON: caches are still valid
-            return None
-        self.fingerprint = fingerprint
-        self.final_version = ctx.final.version
-        self.revision += 1
-        return self.recompute_all(ctx)
+        self._route, self._checks = {}, {}
+        for scorer in scorers.values():
+            for type_ in scorer.types:
+                self._route.setdefault(type_, []).append(scorer)
+                self._checks.setdefault(type_, []).append(scorer)
+            if isinstance(scorer, DepositScorer):  # an org change may restamp its folded days
+                self._checks.setdefault("org.changed", []).append(scorer)
 
-    def recompute_all(self, ctx: Context) -> tuple[Deltas, Labels]:
-        assert self.scorers is not None
-        names = {n for n in self.buckets if not n.startswith("@")}
-        for scorer in self.scorers.values():
-            names |= scorer.buckets()
-        return self._refresh(names, ctx)
+    def context(self, catalog: Catalog, org: OrgTimeline) -> Context:
+        """One context per catalog and org timeline, not one per event."""
+        ctx = self._ctx
+        if ctx is None or ctx.catalog is not catalog or ctx.org is not org:
+            ctx = self._ctx = Context(catalog, self.cid, org)
+        return ctx
+
+    def takes(self, event_type: str) -> bool:
+        """Does any scorer of this book index (or must check) this type of event?"""
+        return event_type in self._checks or event_type == "org.changed"
+
+    def current(self, catalog: Catalog) -> bool:
+        return self.fingerprint == catalog.fingerprint(self.cid)
 
     # -- applying one event ---------------------------------------------------------------------
 
+    def check(self, event: Envelope, ctx: Context) -> None:
+        """Raise NeedsRebuild if this book cannot take the event exactly; changes nothing."""
+        for scorer in self._checks.get(event.type, ()):
+            scorer.check(event, ctx)
+
+    def index(self, event: Envelope, ctx: Context) -> None:
+        """Index only (a rebuild computes every bucket once at the end)."""
+        for scorer in self._route.get(event.type, ()):
+            scorer.observe(event, ctx, False)
+
+    def recompute_all(self, ctx: Context) -> tuple[Deltas, Labels]:
+        names = {n for n in self.buckets if n[0] != "@"}
+        for scorer in self.scorers.values():
+            names |= scorer.buckets()
+        return self._refresh(names, ctx, set(self.scorers))
+
     def observe(self, event: Envelope, ctx: Context) -> tuple[Deltas, Labels, dict[str, str]]:
-        assert self.scorers is not None
         touched: set[str] = set()
         notes: dict[str, str] = {}
-        for scorer in self.scorers.values():
+        kinds: set[str] = set()
+        for scorer in self._route.get(event.type, ()):
             touch = scorer.observe(event, ctx)
-            touched |= touch.buckets
+            if touch.buckets:
+                touched.update(touch.buckets)
+                kinds.add(scorer.kind)
             if touch.note:
                 notes[touch.note[0]] = touch.note[1]
         if not touched:
-            return {}, {}, notes
-        deltas, labels = self._refresh(touched, ctx)
+            return NOTHING, NOTHING, notes
+        deltas, labels = self._refresh(touched, ctx, kinds)
         return deltas, labels, notes
 
-    def _refresh(self, names: Iterable[str], ctx: Context) -> tuple[Deltas, Labels]:
-        assert self.scorers is not None
+    def _refresh(self, names: Iterable[str], ctx: Context, kinds: set[str]) -> tuple[Deltas, Labels]:
         deltas: Deltas = {}
         labels: Labels = {}
+        scorers = self.scorers
         for name in names:
-            kind = name.split("|", 1)[0]
-            scorer = self.scorers.get(kind)
+            scorer = scorers.get(name[: name.index("|")])
             self._store(name, scorer.compute(name, ctx) if scorer else BucketValue(), deltas, labels)
         final = ctx.final
-        for kind, scorer in self.scorers.items():
-            if isinstance(scorer, DailyScorer):
+        for kind in kinds:  # contest caps only move when that kind's day totals may have
+            scorer = scorers[kind]
+            if kind in DAILY:
+                assert isinstance(scorer, DailyScorer)
                 rule = final.rule(kind)
                 self._store(
                     cap_bucket(kind),
@@ -116,20 +150,23 @@ class Book:
                     deltas,
                     labels,
                 )
-        minimum = final.minimum_total()
+        minimum = ctx.minimum
         if minimum is not None or THRESHOLD in self.buckets:
             self._store(THRESHOLD, self._threshold(minimum.points if minimum else None), deltas, labels)
         return deltas, labels
 
     def _store(self, name: str, new: BucketValue, deltas: Deltas, labels: Labels) -> None:
-        new.values = {k: q(v) for k, v in new.values.items() if q(v)}
+        values = {k: r for k, v in new.values.items() if (r := q(v))}
+        new.values = values
         old = self.buckets.get(name)
         old_values = old.values if old else {}
-        for key in new.values.keys() | old_values.keys():
-            change = new.values.get(key, ZERO) - old_values.get(key, ZERO)
-            if change:
-                if name[0] != "@":
-                    kind = name.split("|", 1)[0]
+        if values != old_values:
+            kind = name[: name.index("|")] if name[0] != "@" else None
+            for key in values.keys() | old_values.keys():
+                change = values.get(key, ZERO) - old_values.get(key, ZERO)
+                if not change:
+                    continue
+                if kind is not None:
                     self.day_totals[kind] = self.day_totals.get(kind, ZERO) + change
                 deltas[key] = deltas.get(key, ZERO) + change
                 total = self.totals.get(key, ZERO) + change
@@ -141,10 +178,23 @@ class Book:
                 labels[component] = (
                     new.labels.get(component) or (old.labels.get(component) if old else None) or component
                 )
-        if new.values or new.metrics or new.extra is not None:
+        if values or new.metrics or new.extra is not None:
             self.buckets[name] = new
         else:
             self.buckets.pop(name, None)
+
+    def settle(self) -> None:
+        """Bring derived figures up to date before reading or writing the buckets."""
+        scorecard = self.scorers.get("scorecard")
+        if isinstance(scorecard, ScorecardScorer):
+            scorecard.settle(self.buckets.get(SCORECARD_BUCKET))
+
+    def label_of(self, component: str) -> str:
+        for bucket in self.buckets.values():
+            label = bucket.labels.get(component)
+            if label:
+                return label
+        return component
 
     def _contest_cap(self, scorer: DailyScorer, cap: Decimal | None) -> BucketValue:
         """Days count in date order until the cap; what lies beyond it is cut, on its own day's unit."""
@@ -186,11 +236,13 @@ class Book:
     # -- JSON -----------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        self.settle()
         return {
             "fingerprint": self.fingerprint,
             "revision": self.revision,
             "final_version": self.final_version,
-            "buckets": {name: _bucket_to_dict(b) for name, b in sorted(self.buckets.items())},
+            "buckets": {name: _bucket_to_list(b) for name, b in sorted(self.buckets.items())},
+            "index": {kind: scorer.dump() for kind, scorer in sorted(self.scorers.items())},
         }
 
     @classmethod
@@ -200,7 +252,7 @@ class Book:
         book.revision = int(obj["revision"])
         book.final_version = int(obj["final_version"])
         for name, raw in obj["buckets"].items():
-            bucket = _bucket_from_dict(raw)
+            bucket = _bucket_from_list(raw)
             book.buckets[name] = bucket
             for key, points in bucket.values.items():
                 book.totals[key] = book.totals.get(key, ZERO) + points
@@ -208,24 +260,58 @@ class Book:
                     kind = name.split("|", 1)[0]
                     book.day_totals[kind] = book.day_totals.get(kind, ZERO) + points
         book.totals = {k: v for k, v in book.totals.items() if v}
+        scorers: dict[str, Scorer] = {}
+        for kind, raw in obj["index"].items():
+            scorer = SCORERS[kind]()
+            scorer.load(raw)
+            scorers[kind] = scorer
+        book._install(scorers)
         return book
 
-
-def _bucket_to_dict(b: BucketValue) -> dict[str, Any]:
-    return {
-        "values": [[c, sb, team, str(v)] for (c, sb, team), v in sorted(b.values.items(), key=str)],
-        "labels": b.labels,
-        "metrics": b.metrics,
-        "reached_at": b.reached_at.isoformat() if b.reached_at else None,
-        "extra": b.extra,
-    }
+    def copy(self) -> Book:
+        return Book.from_dict(self.cid, self.to_dict())
 
 
-def _bucket_from_dict(raw: dict[str, Any]) -> BucketValue:
+def _bucket_to_list(b: BucketValue) -> list[Any]:
+    """[values, labels, metrics, reached_at µs, extra]: compact, one list per bucket."""
+    return [
+        [[c, sb, team, str(v)] for (c, sb, team), v in sorted(b.values.items(), key=_key_order)],
+        b.labels,
+        b.metrics,
+        micros(b.reached_at) if b.reached_at else None,
+        _jsonable(b.extra),
+    ]
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals (kept as such while scoring: formatting them per event is costly) to strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _bucket_from_list(raw: list[Any]) -> BucketValue:
+    values, labels, metrics, reached_at, extra = raw
     return BucketValue(
-        values={(c, sb, team): Decimal(v) for c, sb, team, v in raw["values"]},
-        labels=dict(raw["labels"]),
-        metrics={k: int(v) for k, v in raw["metrics"].items()},
-        reached_at=datetime.fromisoformat(raw["reached_at"]) if raw["reached_at"] else None,
-        extra=raw["extra"],
+        values={(c, sb, team): Decimal(v) for c, sb, team, v in values},
+        labels=dict(labels),
+        metrics={k: int(v) for k, v in metrics.items()},
+        reached_at=moment_of(int(reached_at)) if reached_at is not None else None,
+        extra=extra,
+    )
+
+
+def _key_order(item: tuple[Key, Decimal]) -> tuple[str, tuple[int, str], tuple[int, str]]:
+    return key_order(item[0])
+
+
+def key_order(key: Key) -> tuple[str, tuple[int, str], tuple[int, str]]:
+    """The order str(key) used to give (a unit of None after every named one), without str()."""
+    component, sub_branch, team = key
+    return (
+        component,
+        (0, sub_branch) if sub_branch is not None else (1, ""),
+        (0, team) if team is not None else (1, ""),
     )

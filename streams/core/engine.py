@@ -1,5 +1,6 @@
-"""The scoring core's four verbs: apply one event, rescore after a rule change, read standings,
-and score a batch of events (replay, verification, what-if preview) through the same code.
+"""The scoring core's verbs: apply one event, rebuild a state from the manager's history (after a
+rule change, or when an event cannot be applied exactly), read standings, and score a batch of
+events (replay, verification, what-if preview) through the same code.
 
 Arrival time never changes a score. `now` (optional) only marks entries as late when they arrive
 after window end + grace_days: they still count, so stream and replay agree, and the month-end
@@ -10,19 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from schemas.envelope import Envelope
+from schemas.events import DepositBalance, OrgChanged
 from schemas.routing import participant_of
-from streams.core.book import Book, Deltas, Labels
-from streams.core.calendar import end_of
+from streams.core.book import Book, Deltas, Labels, key_order
+from streams.core.calendar import day_of, end_of
 from streams.core.catalog import Catalog, as_catalog
-from streams.core.errors import StateError
+from streams.core.compact import micros
+from streams.core.errors import NeedsRebuild, StateError
 from streams.core.ledger import LedgerEntry, make_entry
-from streams.core.points import fmt
+from streams.core.points import ZERO, fmt
 from streams.core.rules import Competition
-from streams.core.scoring.base import Context
+from streams.core.scoring.base import Context, Key
 from streams.core.standing import Standing, standing_of
 from streams.core.state import ParticipantState
+
+
+def _order(item: tuple[Key, Decimal]) -> tuple[str, tuple[int, str], tuple[int, str]]:
+    return key_order(item[0])
 
 
 def _is_late(final: Competition, now: datetime | None) -> bool:
@@ -32,7 +40,6 @@ def _is_late(final: Competition, now: datetime | None) -> bool:
 def _entries(
     state: ParticipantState,
     book: Book,
-    ctx: Context,
     deltas: Deltas,
     labels: Labels,
     *,
@@ -44,7 +51,7 @@ def _entries(
     late: bool = False,
 ) -> list[LedgerEntry]:
     out = []
-    for (component, sub_branch, team), points in sorted(deltas.items(), key=str):
+    for (component, sub_branch, team), points in sorted(deltas.items(), key=_order):
         if not points:
             continue
         note = notes.get(component) if notes else None
@@ -67,24 +74,65 @@ def _entries(
     return out
 
 
-def _sync(state: ParticipantState, catalog: Catalog, cid: str, now: datetime | None) -> list[LedgerEntry]:
-    book = state.book(cid)
-    if book.scorers is not None and book.fingerprint == catalog.fingerprint(cid):
+def _books(state: ParticipantState, event: Envelope, catalog: Catalog) -> list[tuple[Book, Context]]:
+    """The state's books that take this event (a fresh book where the state has none), each
+    checked to take it exactly. Raises NeedsRebuild before anything in the state changes."""
+    bound = state.bound
+    if (
+        bound is None
+        or bound[0] is not catalog
+        or bound[1] is not state.books
+        or bound[2] != len(state.books)
+    ):
+        pairs = []
+        for cid in catalog.ids:
+            book = state.books.get(cid)
+            if book is None:
+                book = Book.fresh(cid, Context(catalog, cid, state.org))
+            elif book.fingerprint != catalog.fingerprint(cid):
+                raise NeedsRebuild(f"competition {cid} changed since {state.cm_id}'s state was built")
+            pairs.append((book, book.context(catalog, state.org)))
+        if any(book.cid not in state.books for book, _ in pairs):
+            for book, ctx in pairs:  # new books join the state whatever the event: check them all
+                book.check(event, ctx)
+            return pairs
+        # every book current: remembered for this catalog, so the next event skips the checks above
+        bound = state.bound = (catalog, state.books, len(state.books), pairs)
+    out = []
+    kind = event.type
+    for book, ctx in bound[3]:
+        if book.takes(kind):
+            book.check(event, ctx)
+            out.append((book, ctx))
+    return out
+
+
+def _score(
+    state: ParticipantState, book: Book, ctx: Context, event: Envelope, now: datetime | None
+) -> list[LedgerEntry]:
+    """Apply a checked event to one book: the entries it causes."""
+    org_move = event.type == "org.changed"
+    if org_move:
+        deltas, labels = book.recompute_all(ctx)
+        notes: dict[str, str] = {}
+    elif book.takes(event.type):
+        deltas, labels, notes = book.observe(event, ctx)
+    else:
         return []
-    ctx = Context(catalog, cid, state.org)
-    result = book.sync(state.events.values(), ctx)
-    if result is None:
+    if not deltas:
         return []
     final = ctx.final
+    version = ctx.at(event.occurred_at) or final
     return _entries(
         state,
         book,
-        ctx,
-        *result,
-        event_id=f"rescore:{cid}:{book.revision}:{book.fingerprint}",
-        version=final.version,
-        occurred_at=final.effective_from,
-        prefix=f"规则 v{final.version} 重算：",
+        deltas,
+        labels,
+        event_id=event.event_id,
+        version=version.version,
+        occurred_at=event.occurred_at,
+        notes=notes,
+        prefix="调整组织归属：" if org_move else "",
         late=_is_late(final, now),
     )
 
@@ -98,45 +146,163 @@ def apply(
 ) -> list[LedgerEntry]:
     """Add one event to the participant's state; return the ledger entries it causes.
 
-    A repeated event_id returns []. If the published versions changed since the state last saw
-    them, the correcting rescore entries come first.
+    A repeat of one of the state's recent event ids returns []. Raises NeedsRebuild, leaving the
+    state as it was, when the event cannot be applied exactly (a balance for a day the state has
+    folded, an org change restamping folded days) or a competition's versions changed since the
+    book was built: then call `rebuild` with the manager's history (including this event as cause).
     """
     catalog = as_catalog(competitions)
     if participant_of(event) != state.cm_id:
         raise StateError(f"event {event.event_id} belongs to {participant_of(event)}, not {state.cm_id}")
     if state.seen(event.event_id):
         return []
+    books = _books(state, event, catalog)
+    state.remember(event)
+    entries: list[LedgerEntry] = []
+    for book, ctx in books:
+        state.books[book.cid] = book
+        entries += _score(state, book, ctx, event, now)
+    return entries
+
+
+def _replay_order(event: Envelope) -> tuple[int, int, int, str]:
+    """Org changes first (every fold then stamps final units); balances by as_of, the winner of a
+    day last; the rest by day. Scores do not depend on order, but folding needs this one."""
+    if isinstance(event, OrgChanged):
+        return (0, event.data.effective_from.toordinal(), micros(event.occurred_at), event.event_id)
+    if isinstance(event, DepositBalance):
+        return (1, event.data.as_of.toordinal(), micros(event.occurred_at), event.event_id)
+    return (1, day_of(event.occurred_at).toordinal(), micros(event.occurred_at), event.event_id)
+
+
+def _admits(book: Book, event: Envelope, ctx: Context) -> bool:
+    try:
+        book.check(event, ctx)
+    except NeedsRebuild:
+        return False
+    return True
+
+
+def rebuild(
+    cm_id: str,
+    history: Iterable[Envelope],
+    competitions: Catalog | Iterable[Competition],
+    previous: ParticipantState | None,
+    *,
+    only: set[str] | None = None,
+    cause: Envelope | None = None,
+    now: datetime | None = None,
+) -> tuple[ParticipantState, list[LedgerEntry]]:
+    """Score the manager's history (any order; repeated ids count once) into a fresh state.
+
+    Returns it with the correcting entries: new totals minus `previous`'s, per competition and
+    (component, sub-branch, team). `only`: rebuild these competitions; the other books are carried
+    over from `previous` (with `cause` applied to them as `apply` would). With `cause=None` the
+    entries are a re-score (event id `rescore:<competition>:<revision>:<fingerprint>`, the final
+    version, reasons "规则 v<n> 重算：…"); with `cause` (the event that raised NeedsRebuild, part of
+    the history) they carry its id and version, as `apply` would have.
+    """
+    catalog = as_catalog(competitions)
+    seen: set[str] = set()
+    events: list[Envelope] = []
+    for event in history if cause is None else [*history, cause]:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        if participant_of(event) != cm_id:
+            raise StateError(f"event {event.event_id} belongs to {participant_of(event)}, not {cm_id}")
+        events.append(event)
+    events.sort(key=_replay_order)
+
+    state = ParticipantState(cm_id)
+    if previous is not None:
+        state.recent = dict(previous.recent)
+    for event in events:
+        if isinstance(event, OrgChanged):
+            state.org.add(event)
+    old_books = previous.books if previous is not None else {}
+    build = [cid for cid in catalog.ids if only is None or cid in only or cid not in old_books]
+    carried: dict[str, Book] = {}
+    for cid, book in old_books.items():
+        if cid in build:
+            continue
+        copy = book.copy()
+        if cid in catalog.ids and cause is not None:
+            ctx = copy.context(catalog, state.org)
+            if not copy.current(catalog) or not _admits(copy, cause, ctx):
+                build.append(cid)
+                continue
+        carried[cid] = copy
+
     entries: list[LedgerEntry] = []
     for cid in catalog.ids:
-        entries += _sync(state, catalog, cid, now)
-    state.remember(event)
-    org_move = event.type == "org.changed"
-    for cid in catalog.ids:
-        book = state.books[cid]
-        ctx = Context(catalog, cid, state.org)
-        if org_move:
-            deltas, labels = book.recompute_all(ctx)
-            notes: dict[str, str] = {}
-        else:
-            deltas, labels, notes = book.observe(event, ctx)
-        if not deltas:
+        old = old_books.get(cid)
+        if cid in carried:
+            state.books[cid] = carried[cid]
+            if cause is not None:
+                entries += _score(state, carried[cid], carried[cid].context(catalog, state.org), cause, now)
             continue
-        final = ctx.final
-        version = ctx.at(event.occurred_at) or final
-        entries += _entries(
+        if cid not in build:
+            continue
+        same_rules = old is not None and old.fingerprint == catalog.fingerprint(cid)
+        revision = (old.revision if old else 0) + (0 if cause is not None and same_rules else 1)
+        book = Book.fresh(cid, Context(catalog, cid, state.org), revision)
+        ctx = book.context(catalog, state.org)
+        for event in events:
+            book.index(event, ctx)
+        book.recompute_all(ctx)
+        state.books[cid] = book
+        entries += _correction(state, book, old, ctx, cause, now)
+    for cid, book in carried.items():
+        state.books.setdefault(cid, book)  # competitions no longer in the catalog stay as they were
+    if cause is not None:
+        state.note(cause.event_id)
+    return state, entries
+
+
+def _correction(
+    state: ParticipantState,
+    book: Book,
+    old: Book | None,
+    ctx: Context,
+    cause: Envelope | None,
+    now: datetime | None,
+) -> list[LedgerEntry]:
+    before = old.totals if old is not None else {}
+    deltas: Deltas = {}
+    for key in book.totals.keys() | before.keys():
+        change = book.totals.get(key, ZERO) - before.get(key, ZERO)
+        if change:
+            deltas[key] = change
+    labels: Labels = {}
+    for component in {key[0] for key in deltas}:
+        label = book.label_of(component)
+        labels[component] = old.label_of(component) if label == component and old is not None else label
+    final = ctx.final
+    if cause is None:
+        return _entries(
             state,
             book,
-            ctx,
             deltas,
             labels,
-            event_id=event.event_id,
-            version=version.version,
-            occurred_at=event.occurred_at,
-            notes=notes,
-            prefix="调整组织归属：" if org_move else "",
+            event_id=f"rescore:{book.cid}:{book.revision}:{book.fingerprint}",
+            version=final.version,
+            occurred_at=final.effective_from,
+            prefix=f"规则 v{final.version} 重算：",
             late=_is_late(final, now),
         )
-    return entries
+    version = ctx.at(cause.occurred_at) or final
+    return _entries(
+        state,
+        book,
+        deltas,
+        labels,
+        event_id=cause.event_id,
+        version=version.version,
+        occurred_at=cause.occurred_at,
+        prefix="调整组织归属：" if cause.type == "org.changed" else "",
+        late=_is_late(final, now),
+    )
 
 
 def rescore(
@@ -145,13 +311,18 @@ def rescore(
     *,
     now: datetime | None = None,
 ) -> list[LedgerEntry]:
-    """After a version is published (or closed), recompute from the kept events and return the
-    correcting deltas. Running it again with the same competitions returns []."""
+    """The no-history check after a publish: [] when every book is current (empty books are added
+    for competitions the state has none of). Raises NeedsRebuild, changing nothing, when a
+    competition's versions changed: re-scoring needs the history (`rebuild`)."""
     catalog = as_catalog(competitions)
-    entries: list[LedgerEntry] = []
     for cid in catalog.ids:
-        entries += _sync(state, catalog, cid, now)
-    return entries
+        book = state.books.get(cid)
+        if book is not None and book.fingerprint != catalog.fingerprint(cid):
+            raise NeedsRebuild(f"competition {cid} changed since {state.cm_id}'s state was built")
+    for cid in catalog.ids:
+        if cid not in state.books:
+            state.books[cid] = Book.fresh(cid, Context(catalog, cid, state.org))
+    return []
 
 
 def standings(state: ParticipantState) -> list[Standing]:
@@ -165,18 +336,29 @@ def score_batch(
     *,
     preview: bool = False,
 ) -> dict[tuple[str, str], Standing]:
-    """Run the same engine over a list of events, grouped by customer manager.
+    """Run the same engine over a list of events, grouped by customer manager: `apply` event by
+    event, and `rebuild` from the manager's events so far when it asks for it (as the stream does).
 
     preview=True also scores draft versions (the organisers' what-if on past data).
     """
     catalog = competitions if isinstance(competitions, Catalog) else Catalog(competitions, preview=preview)
     states: dict[str, ParticipantState] = {}
+    history: dict[str, list[Envelope]] = {}
+    seen: set[str] = set()
     for event in events:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
         cm_id = participant_of(event)
         state = states.get(cm_id)
         if state is None:
             state = states[cm_id] = ParticipantState(cm_id)
-        apply(state, event, catalog)
+        past = history.setdefault(cm_id, [])
+        past.append(event)
+        try:
+            apply(state, event, catalog)
+        except NeedsRebuild:
+            states[cm_id], _ = rebuild(cm_id, past, catalog, state, cause=event)
     out: dict[tuple[str, str], Standing] = {}
     for cm_id, state in sorted(states.items()):
         rescore(state, catalog)  # books for competitions none of this CM's events reached yet

@@ -3,7 +3,9 @@
 CoreError
 ├── RuleError   a competition definition breaks the format (names the field path and why)
 ├── RankError   a ranking cannot be produced (e.g. a sub-branch without a headcount)
-└── StateError  an event was handed to the wrong participant's state, or state JSON is corrupt
+├── StateError  an event was handed to the wrong participant's state, or state JSON is corrupt
+└── NeedsRebuild  the state cannot take this event exactly (a balance older than what it folded,
+                  or rules changed since the state was built): rebuild it from the history
 """
 
 from __future__ import annotations
@@ -26,3 +28,7 @@ class RankError(CoreError):
 
 class StateError(CoreError):
     pass
+
+
+class NeedsRebuild(CoreError):
+    """Raised by `apply` before it changes anything: call `rebuild` with the manager's history."""

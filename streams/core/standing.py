@@ -50,6 +50,7 @@ class Standing(Frozen):
 
 
 def standing_of(cm_id: str, book: Book) -> Standing:
+    book.settle()
     components: dict[str, Decimal] = {}
     units: dict[tuple[str | None, str | None], Decimal] = {}
     for (component, sub_branch, team), points in book.totals.items():

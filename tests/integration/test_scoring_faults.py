@@ -1,90 +1,137 @@
-"""Faults and rule changes on the real broker: SIGKILLed workers, duplicates, a new rule version."""
+"""Faults on the real broker: a worker SIGKILLed inside each window of a batch's commit, during a
+re-score, and while a rule version is published; every run ends as the core's batch result."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from schemas.topics import Topics
-from streams.core.rules import parse_competition
+from streams.core.rules import Competition, parse_competition
 from tests.support.kafka import Record, read_all
 from tests.support.processes import new_prefix, worker
 from tests.support.random_events import seeded
 from tests.support.scoring import converge, expected_standings, publish, published_templates, send_events
 
 COMPETITIONS = published_templates()
+SMALL_BATCHES = {"CAMPAIGNS_BATCH_MAX_RECORDS": "150"}  # many batches, so a kill lands mid-stream
 
 
-def unique_ledger_sums(records: list[Record]) -> dict[str, Decimal]:
-    """Points per competition|cm over distinct entry ids: what the idempotent sink would store."""
-    entries = {e["entry_id"]: e for e in (json.loads(r.value or b"") for r in records)}
-    sums: dict[str, Decimal] = {}
-    for e in entries.values():
-        key = f"{e['competition_id']}|{e['cm_id']}"
-        sums[key] = sums.get(key, Decimal(0)) + Decimal(e["points"])
-    return sums
+def ledger_entries(records: list[Record]) -> dict[str, dict[str, Any]]:
+    """Entries by id; an id sent twice must carry the same points and reason both times."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        entry = json.loads(r.value or b"")
+        known = out.setdefault(entry["entry_id"], entry)
+        assert (known["points"], known["reason"]) == (entry["points"], entry["reason"]), entry["entry_id"]
+    return out
 
 
 def assert_ledger_matches(ledger: list[Record], standings: dict[str, Any]) -> None:
-    sums = unique_ledger_sums(ledger)
+    """Summed once per id (as the idempotent sink stores them), the entries explain every standing."""
+    sums: dict[str, Decimal] = {}
+    for e in ledger_entries(ledger).values():
+        key = f"{e['competition_id']}|{e['cm_id']}"
+        sums[key] = sums.get(key, Decimal(0)) + Decimal(e["points"])
     for key, standing in standings.items():
         if Decimal(standing["points"]) or key in sums:
             assert sums.get(key, Decimal(0)) == Decimal(standing["points"]), key
 
 
-async def test_worker_sigkilled_mid_stream_ends_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
-    events = seeded(seed=20260201, count=3000, cms=12, tag="k")
+def killed(proc: Any, point: str) -> None:
+    assert proc.proc is not None
+    proc.proc.wait(240)
+    assert f"fault: SIGKILL at {point.split(':')[0]}" in proc.output(), proc.tail()
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "score.sent:4",  # every output acknowledged, offsets not yet in the transaction
+        "score.states_midway:4",  # ledger and standings sent, half of the states
+        "score.before_commit:4",  # everything sent, offsets added, not committed
+        "dedup.sent:3",
+        "validate.before_commit:3",
+    ],
+)
+async def test_a_worker_killed_inside_a_commit_ends_as_the_batch_result(point: str, tmp_path: Path) -> None:
+    events = seeded(seed=20260201, count=2500, cms=12, tag="k")
     expected = expected_standings(events, COMPETITIONS)
-    calm, crashy = Topics(new_prefix()), Topics(new_prefix())
-    calm_worker = worker(calm.prefix, tmp_path, name="calm").start()
-    crashy_worker = worker(crashy.prefix, tmp_path, name="crashy").start()
+    topics = Topics(new_prefix())
+    doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT=point, **SMALL_BATCHES).start()
     try:
-        for topics in (calm, crashy):
-            await publish(topics, COMPETITIONS)
-            await send_events(topics, events)
-
-        # Kill once scoring is under way but far from done.
-        while len(await read_all(crashy.ledger)) < 200:
-            await asyncio.sleep(0.1)
-        crashy_worker.kill()
-        at_kill = len(await read_all(crashy.ledger))
-        crashy_worker.start()
-
-        calm_result = await converge(calm, expected, timeout=420)
-        crashy_result = await converge(crashy, expected, timeout=420)
+        await publish(topics, COMPETITIONS)
+        await send_events(topics, events)
+        killed(doomed, point)
     finally:
-        calm_worker.stop()
-        crashy_worker.stop()
+        doomed.kill()
+    before = len(await read_all(topics.ledger))
+    again = worker(topics.prefix, tmp_path, **SMALL_BATCHES).start()
+    try:
+        got = await converge(topics, expected, timeout=300)
+    finally:
+        again.stop()
+    assert got == expected
+    ledger = await read_all(topics.ledger)
+    assert before < len(ledger), "the kill came after the last batch"
+    assert_ledger_matches(ledger, got)
 
-    assert crashy_result == calm_result == expected
-    crashy_ledger = await read_all(crashy.ledger)
-    assert at_kill < len({json.loads(r.value or b"")["entry_id"] for r in crashy_ledger}), "killed too late"
-    # Re-sent entries carry the ids they had: summed once each, the ledger explains every standing.
-    assert_ledger_matches(crashy_ledger, crashy_result)
-    assert_ledger_matches(await read_all(calm.ledger), calm_result)
 
-
-async def test_a_new_rule_version_rescores_with_correcting_entries(
-    running_worker: Any, topics: Topics
-) -> None:
-    v1 = next(c for c in COMPETITIONS if c.id == "feb-account-opening")
-    events = [e for e in seeded(seed=3, count=300, cms=4, tag="r") if e["type"].startswith("account.")]
-    await publish(topics, [v1])
-    await send_events(topics, events)
-    await converge(topics, expected_standings(events, [v1]))
-
+def _v2(v1: Competition) -> Competition:
     definition = v1.model_dump(mode="json")
     definition["rules"][0]["points"]["basic"] = 12  # 基本户 from 10 to 12, from the window's start
-    v2 = parse_competition({**definition, "version": 2})
-    await publish(topics, [v2])
-    got = await converge(topics, expected_standings(events, [v1, v2]))
+    return parse_competition({**definition, "version": 2})
 
+
+async def test_a_worker_killed_during_a_rescore_ends_as_the_batch_result(tmp_path: Path) -> None:
+    v1 = next(c for c in COMPETITIONS if c.id == "feb-account-opening")
+    v2 = _v2(v1)
+    events = [e for e in seeded(seed=3, count=600, cms=6, tag="r") if e["type"].startswith("account.")]
+    topics = Topics(new_prefix())
+    # Four partitions re-score once for v1; the fifth re-score is the first partition's v2.
+    doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT="score.rescore:5").start()
+    try:
+        await publish(topics, [v1])
+        await send_events(topics, events)
+        await converge(topics, expected_standings(events, [v1]))
+        await publish(topics, [v2])
+        killed(doomed, "score.rescore")
+    finally:
+        doomed.kill()
+    again = worker(topics.prefix, tmp_path).start()
+    try:
+        got = await converge(topics, expected_standings(events, [v1, v2]))
+    finally:
+        again.stop()
     ledger = await read_all(topics.ledger)
-    corrections = [e for e in (json.loads(r.value or b"") for r in ledger) if e["rule_version"] == 2]
-    assert corrections, "a rule change must show as correcting entries"
-    assert all(e["event_id"].startswith("rescore:feb-account-opening:") for e in corrections)
     assert_ledger_matches(ledger, got)
+    corrections = [e for e in ledger_entries(ledger).values() if e["rule_version"] == 2]
+    assert corrections and all(e["event_id"].startswith("rescore:feb-account-opening:") for e in corrections)
+
+
+async def test_a_version_published_while_the_worker_is_down_leaves_ledger_and_standings_agreeing(
+    tmp_path: Path,
+) -> None:
+    v1 = next(c for c in COMPETITIONS if c.id == "feb-account-opening")
+    v2 = _v2(v1)
+    events = [e for e in seeded(seed=5, count=1500, cms=8, tag="d") if e["type"].startswith("account.")]
+    topics = Topics(new_prefix())
+    doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT="score.sent:3", **SMALL_BATCHES).start()
+    try:
+        await publish(topics, [v1])
+        await send_events(topics, events)
+        killed(doomed, "score.sent")
+        await publish(topics, [v2])  # the worker is dead: v2 waits in the log at its position
+    finally:
+        doomed.kill()
+    again = worker(topics.prefix, tmp_path, **SMALL_BATCHES).start()
+    try:
+        got = await converge(topics, expected_standings(events, [v1, v2]), timeout=300)
+    finally:
+        again.stop()
+    assert_ledger_matches(await read_all(topics.ledger), got)
     assert any(s["rule_version"] == 2 for s in got.values())

@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from streams.admin import partitions_of
+from streams.follow import read_range
 
 BOOTSTRAP = os.environ.get("CAMPAIGNS_TEST_KAFKA", "127.0.0.1:9092")
 
@@ -36,31 +37,12 @@ async def produce(topic: str, records: list[tuple[bytes | None, bytes]]) -> None
 
 
 async def read_all(topic: str) -> list[Record]:
-    """Everything currently in the topic, from the beginning, without a consumer group."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=BOOTSTRAP, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in await partitions_of(BOOTSTRAP, topic)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        out: list[Record] = []
-        # No seek: an explicit seek_to_beginning next to end_offsets made aiokafka drop the first
-        # fetched batch here; a fresh assignment with auto_offset_reset=earliest reads from 0.
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            batch = await consumer.getmany(timeout_ms=1000)
-            for tp, messages in batch.items():
-                for m in messages:
-                    out.append(Record(m.key, m.value, dict(m.headers or ()), m.partition, m.offset))
-                if messages and messages[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-        return sorted(out, key=lambda r: (r.partition, r.offset))
-    finally:
-        await consumer.stop()
+    """Everything committed in the topic, from the beginning, without a consumer group."""
+    out: list[Record] = []
+    for partition in await partitions_of(BOOTSTRAP, topic):
+        async for batch in read_range(BOOTSTRAP, TopicPartition(topic, partition)):
+            out += [Record(m.key, m.value, dict(m.headers or ()), m.partition, m.offset) for m in batch]
+    return out
 
 
 async def wait_for(

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from schemas.envelope import Envelope
 from streams.core.catalog import Catalog
@@ -16,21 +16,24 @@ from streams.core.rules import Competition
 Key = tuple[str, str | None, str | None]  # (component, sub_branch_id, team_id)
 
 
-@dataclass(frozen=True)
 class Context:
-    catalog: Catalog
-    cid: str
-    org: OrgTimeline
+    """Rules and org units for one competition of one participant. Built once per book and
+    catalog (not per event): the org timeline it holds is the state's own, updated in place."""
+
+    __slots__ = ("catalog", "cid", "final", "minimum", "org")
+
+    def __init__(self, catalog: Catalog, cid: str, org: OrgTimeline) -> None:
+        self.catalog = catalog
+        self.cid = cid
+        self.org = org
+        self.final: Competition = catalog.final(cid)
+        self.minimum = self.final.minimum_total()
 
     def at(self, moment: datetime) -> Competition | None:
         return self.catalog.at(self.cid, moment)
 
     def at_day_end(self, day: date) -> Competition | None:
         return self.catalog.at_day_end(self.cid, day)
-
-    @property
-    def final(self) -> Competition:
-        return self.catalog.final(self.cid)
 
     def unit(self, day: date, hint: str | None = None) -> Unit:
         """The org unit on that day; the event's own sub_branch_id only if the org timeline is silent."""
@@ -71,19 +74,36 @@ NO_TOUCH = Touch(frozenset())
 
 
 class Scorer(ABC):
-    kind: str
+    """Keeps a compact index of what its rule needs (never whole events) and computes buckets."""
+
+    kind: ClassVar[str]
+    types: ClassVar[frozenset[str]]  # the event types it indexes
+
+    def __init__(self, final: Competition | None = None) -> None:  # noqa: B027 - nothing shared to set
+        """Built for the final version's rule (None: to load an index into)."""
+
+    def check(self, event: Envelope, ctx: Context) -> None:  # noqa: B027 - most scorers take anything
+        """Raise NeedsRebuild if the event cannot be indexed exactly; must not change anything."""
 
     @abstractmethod
-    def observe(self, event: Envelope, ctx: Context | None) -> Touch:
-        """Index the event; say which buckets may have changed (and, given a context, why)."""
+    def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
+        """Index the event; say which buckets may have changed (and, if explain, why)."""
 
     @abstractmethod
     def buckets(self) -> set[str]:
-        """Every bucket this scorer currently has events for."""
+        """Every bucket this scorer currently has items for."""
 
     @abstractmethod
     def compute(self, bucket: str, ctx: Context) -> BucketValue:
-        """The bucket's value from the events in it (a pure function of that set)."""
+        """The bucket's value from the items in it (a pure function of that set)."""
+
+    @abstractmethod
+    def dump(self) -> Any:
+        """The index as compact JSON (tuples of primitives)."""
+
+    @abstractmethod
+    def load(self, raw: Any) -> None:
+        """Restore the index written by dump (into a scorer built for the same rules)."""
 
 
 __all__ = ["NOWHERE", "BucketValue", "Context", "Key", "Scorer", "Touch", "Unit"]

@@ -88,12 +88,28 @@ class DayAgg:
 
 
 class DailyScorer(Scorer):
-    def __init__(self) -> None:
+    def __init__(self, final: Competition | None = None) -> None:
         self.anchor: dict[str, date] = {}  # item key -> the day it scores on
         self.days: dict[date, set[str]] = {}
         self._cache: dict[str, Cached] = {}  # item key -> its score; scorers are rebuilt when rules change
         self._agg: dict[date, DayAgg] = {}
         self._dirty: dict[date, set[str]] = {}
+
+    @abstractmethod
+    def day_of_item(self, key: str) -> date | None:
+        """The day an indexed item scores on, or None while it cannot score (unpaid agreement)."""
+
+    @abstractmethod
+    def item_keys(self) -> list[str]:
+        """Every indexed item."""
+
+    def reanchor(self) -> None:
+        """After load: place every item on its day again (the cached buckets are already current)."""
+        for key in self.item_keys():
+            day = self.day_of_item(key)
+            if day is not None:
+                self.anchor[key] = day
+                self.days.setdefault(day, set()).add(key)
 
     @property
     def prefix(self) -> str:
@@ -157,9 +173,9 @@ class DailyScorer(Scorer):
             hit = self._cache[key] = Cached(moment, version, scored)
         return hit
 
-    def describe(self, key: str, ctx: Context | None) -> tuple[str, str] | None:
-        """The reason line for the item's own ledger entry (skipped while rebuilding: no context)."""
-        if ctx is None:
+    def describe(self, key: str, ctx: Context, explain: bool) -> tuple[str, str] | None:
+        """The reason line for the item's own ledger entry (skipped while rebuilding)."""
+        if not explain:
             return None
         hit = self.cached(key, ctx)
         if hit.scored is None or hit.version is None:

@@ -10,99 +10,102 @@ snapshot with the latest (occurred_at, event_id) wins, so corrections replace, d
 - 日均 (daily_average): the mean over every window day of (that day's balance minus baseline),
   where a day's balance is the last snapshot on or before it (0 before the first). Days after
   the last snapshot carry it forward, so mid-window this is the projected average.
-A decrease is negative growth and scores negative points.
+A decrease is negative growth and scores negative points. The category is that of the last
+snapshot on or before the window end.
+
+Each account keeps a bounded history (see balances.py): recent snapshots exactly, older ones
+folded. A late snapshot for a folded day, or an org change restamping folded days, raises
+NeedsRebuild before anything changes.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from schemas.envelope import Envelope
-from schemas.events import DepositBalance
-from schemas.vocabulary import DepositCategory
-from streams.core.calendar import ONE_DAY, days
-from streams.core.org import Unit
+from schemas.events import DepositBalance, OrgChanged
+from streams.core.compact import micros
+from streams.core.errors import NeedsRebuild
 from streams.core.points import WAN, fmt
+from streams.core.rules import Competition
+from streams.core.scoring.balances import POINT_IN_TIME, Account, Snap, Spec
 from streams.core.scoring.base import NO_TOUCH, BucketValue, Context, Scorer, Touch
 from streams.core.vocabulary import DepositGrowthRule
 
-
-class Account:
-    """One account's snapshots, one per as_of date."""
-
-    def __init__(self) -> None:
-        self.snaps: dict[date, DepositBalance] = {}
-        self._dates: list[date] | None = None
-
-    def add(self, event: DepositBalance) -> bool:
-        day = event.data.as_of
-        known = self.snaps.get(day)
-        if known is not None and (known.occurred_at, known.event_id) >= (event.occurred_at, event.event_id):
-            return False
-        self.snaps[day] = event
-        self._dates = None
-        return True
-
-    @property
-    def dates(self) -> list[date]:
-        if self._dates is None:
-            self._dates = sorted(self.snaps)
-        return self._dates
-
-    def balance_on(self, day: date) -> Decimal:
-        i = bisect_right(self.dates, day)
-        return self.snaps[self.dates[i - 1]].data.balance if i else Decimal(0)
-
-    def category(self, end: date) -> DepositCategory | None:
-        i = bisect_right(self.dates, end)
-        return self.snaps[self.dates[i - 1]].data.category if i else None
-
-    def steps(self, baseline: date, end: date) -> Iterator[tuple[date, Decimal]]:
-        """Point-in-time growth split into (as_of, change) steps after the baseline date."""
-        previous = self.balance_on(baseline)
-        for day in self.dates[bisect_right(self.dates, baseline) : bisect_right(self.dates, end)]:
-            balance = self.snaps[day].data.balance
-            yield day, balance - previous
-            previous = balance
-
-    def runs(self, start: date, end: date, breaks: list[date]) -> Iterator[tuple[date, int, Decimal]]:
-        """(first day, length, balance) runs over start..end, cut at snapshots and at `breaks`."""
-        cuts = sorted(
-            {start, *(d for d in self.dates if start < d <= end), *(d for d in breaks if start < d <= end)}
-        )
-        for i, first in enumerate(cuts):
-            last = cuts[i + 1] - ONE_DAY if i + 1 < len(cuts) else end
-            yield first, days(first, last), self.balance_on(first)
-
-    def growth(self, baseline: date, start: date, end: date, measure: str) -> Decimal:
-        """Unweighted growth in yuan (the scorecard uses this)."""
-        base = self.balance_on(baseline)
-        if measure == "point_in_time":
-            return self.balance_on(end) - base if self.dates and self.dates[0] <= end else Decimal(0)
-        n = days(start, end)
-        return sum(((bal - base) * length for _, length, bal in self.runs(start, end, [])), Decimal(0)) / n
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
 
 
-def baseline_of(rule: DepositGrowthRule, window_start: date) -> date:
+def baseline_of(rule: DepositGrowthRule, window_start: Any) -> Any:
     return rule.baseline_date or window_start - timedelta(days=1)
+
+
+_last: list[Any] = [None, None]  # (event, its snap): up to four scorers read each balance in turn
+
+
+def snap_of(event: DepositBalance) -> Snap:
+    if _last[0] is event:
+        snap: Snap = _last[1]
+        return snap
+    d = event.data
+    # the category enum is a str: kept as is, it needs no .value lookup and dumps as its value
+    snap = Snap(
+        d.as_of.toordinal(), int(d.balance * 100), d.category, micros(event.occurred_at), event.event_id
+    )
+    _last[0], _last[1] = event, snap
+    return snap
+
+
+def spec_of(final: Competition) -> Spec | None:
+    rule: DepositGrowthRule | None = final.rule("deposit_growth")
+    if rule is None:
+        return None
+    window = final.window
+    baseline = baseline_of(rule, window.start).toordinal()
+    start, end = window.start.toordinal(), window.end.toordinal()
+    return Spec(rule.measure, baseline, start, end, (baseline, end), max(baseline, end))
 
 
 class DepositScorer(Scorer):
     kind = "deposit_growth"
+    types = frozenset({"deposit.balance"})
 
-    def __init__(self) -> None:
+    def __init__(self, final: Competition | None = None) -> None:
+        self.spec = spec_of(final) if final is not None else None
         self.accounts: dict[str, Account] = {}
+        self._labels: dict[tuple[str, str], str] = {}
+        self._touches: dict[str, Touch] = {}
 
-    def observe(self, event: Envelope, ctx: Context | None) -> Touch:
-        if not isinstance(event, DepositBalance):
+    def check(self, event: Envelope, ctx: Context) -> None:
+        if self.spec is None:
+            return
+        if isinstance(event, DepositBalance):
+            account = self.accounts.get(event.data.account_id)
+            if account is not None:
+                account.check(snap_of(event), self.spec)
+        elif isinstance(event, OrgChanged):
+            effective = event.data.effective_from.toordinal()
+            for account_id, account in self.accounts.items():
+                if account.affected_by_org(effective, self.spec):
+                    raise NeedsRebuild(
+                        f"org change from {event.data.effective_from} restamps folded days of {account_id}"
+                    )
+
+    def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
+        if self.spec is None or not isinstance(event, DepositBalance):
             return NO_TOUCH
-        account = self.accounts.setdefault(event.data.account_id, Account())
-        if not account.add(event):
+        account_id = event.data.account_id
+        account = self.accounts.get(account_id)
+        if account is None:
+            account = self.accounts[account_id] = Account()
+        if not account.add(snap_of(event), self.spec, ctx.org):
             return NO_TOUCH
-        return Touch(frozenset({f"{self.kind}|{event.data.account_id}"}))
+        touch = self._touches.get(account_id)
+        if touch is None:
+            touch = self._touches[account_id] = Touch(frozenset({f"{self.kind}|{account_id}"}))
+        return touch
 
     def buckets(self) -> set[str]:
         return {f"{self.kind}|{a}" for a in self.accounts}
@@ -110,34 +113,44 @@ class DepositScorer(Scorer):
     def compute(self, bucket: str, ctx: Context) -> BucketValue:
         out = BucketValue()
         final = ctx.final
-        rule = final.rule(self.kind)
+        rule: DepositGrowthRule | None = final.rule(self.kind)
         account_id = bucket.split("|", 1)[1]
         account = self.accounts.get(account_id)
-        if rule is None or account is None:
+        spec = self.spec
+        if rule is None or account is None or spec is None:
             return out
-        window = final.window
-        category = account.category(window.end)
-        weight = rule.weights.get(category, Decimal(0)) if category else Decimal(0)
+        category = account.balance_on(spec.end)[1]
+        weight = rule.weights.get(category, ZERO) if category else ZERO  # type: ignore[call-overload]
         if not weight:
             return out
-        scale = weight * rule.points_per_wan / WAN
-        baseline = baseline_of(rule, window.start)
-        per_unit: dict[Unit, Decimal] = {}
-        unit_of: Callable[[date], Unit] = ctx.unit
-        if rule.measure == "point_in_time":
-            for day, change in account.steps(baseline, window.end):
-                unit = unit_of(day)
-                per_unit[unit] = per_unit.get(unit, Decimal(0)) + change
+        if spec.measure == POINT_IN_TIME:
+            per_unit = account.steps(spec, ctx.org)
+            divisor = HUNDRED
         else:
-            base = account.balance_on(baseline)
-            n = days(window.start, window.end)
-            for first, length, balance in account.runs(window.start, window.end, ctx.org.change_days()):
-                unit = unit_of(first)
-                per_unit[unit] = per_unit.get(unit, Decimal(0)) + (balance - base) * length / n
-        label = "存款增量（{}）账户 {} 权重 {}".format(
-            "时点" if rule.measure == "point_in_time" else "日均", account_id, fmt(weight)[1:]
-        )
-        for unit, growth in per_unit.items():
-            if final.takes_part(unit.sub_branch_id):
-                out.add("deposit", unit, growth * scale, label)
+            per_unit = account.day_sums(spec, ctx.org)
+            divisor = HUNDRED * (spec.end - spec.start + 1)
+        factor, denominator = weight * rule.points_per_wan, WAN * divisor  # one division: exact till q()
+        label = self._label(account_id, rule.measure, weight)
+        for unit, cents in per_unit.items():
+            if cents and final.takes_part(unit.sub_branch_id):
+                out.add("deposit", unit, cents * factor / denominator, label)
         return out
+
+    def _label(self, account_id: str, measure: str, weight: Decimal) -> str:
+        key = (account_id, str(weight))
+        label = self._labels.get(key)
+        if label is None:
+            label = self._labels[key] = "存款增量（{}）账户 {} 权重 {}".format(
+                "时点" if measure == POINT_IN_TIME else "日均", account_id, fmt(weight)[1:]
+            )
+        return label
+
+    def dump(self) -> Any:
+        return {
+            "spec": self.spec.to_list() if self.spec else None,
+            "accounts": {a: account.to_list() for a, account in self.accounts.items()},
+        }
+
+    def load(self, raw: Any) -> None:
+        self.spec = Spec.from_list(raw["spec"]) if raw["spec"] is not None else None
+        self.accounts = {a: Account.from_list(r) for a, r in raw["accounts"].items()}

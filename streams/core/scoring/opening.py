@@ -3,13 +3,15 @@ clawback_days of opening takes the points back (stamped on the opening's day and
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from schemas.envelope import Envelope
 from schemas.events import AccountClosed, AccountOpened
-from schemas.vocabulary import AccountType, Segment
+from schemas.vocabulary import AccountType, Channel, CloseKind, Segment
 from streams.core.calendar import day_of
+from streams.core.compact import micros, moment_of
 from streams.core.points import fmt
 from streams.core.rules import Competition
 from streams.core.scoring.base import NO_TOUCH, Context, Touch
@@ -29,37 +31,112 @@ SEGMENT_ZH = {
 }
 
 
+class Opening(NamedTuple):
+    """What scoring needs of an account.opened event (the earliest one per account)."""
+
+    occurred_at: datetime
+    event_id: str
+    account_type: AccountType
+    segment: Segment
+    channel: Channel
+    new_firm: bool
+    sub_branch_id: str | None
+
+
+class Closing(NamedTuple):
+    occurred_at: datetime
+    event_id: str
+    kind: CloseKind
+
+
 class OpeningScorer(DailyScorer):
     kind = "account_opening"
+    types = frozenset({"account.opened", "account.closed"})
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.openings: dict[str, AccountOpened] = {}  # account -> earliest opening
-        self.closings: dict[str, list[AccountClosed]] = {}
+    def __init__(self, final: Competition | None = None) -> None:
+        super().__init__(final)
+        self.openings: dict[str, Opening] = {}  # account -> earliest opening
+        self.closings: dict[str, list[Closing]] = {}
 
-    def observe(self, event: Envelope, ctx: Context | None) -> Touch:
+    def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
         if isinstance(event, AccountOpened):
             account = event.data.account_id
             first = self.openings.get(account)
             if first is None or (event.occurred_at, event.event_id) < (first.occurred_at, first.event_id):
-                self.openings[account] = event
+                d = event.data
+                self.openings[account] = Opening(
+                    event.occurred_at,
+                    event.event_id,
+                    d.account_type,
+                    d.segment,
+                    d.channel,
+                    d.new_firm,
+                    d.sub_branch_id,
+                )
                 touched = self.place(account, day_of(event.occurred_at))
-                return Touch(frozenset(touched), self.describe(account, ctx))
+                return Touch(frozenset(touched), self.describe(account, ctx, explain))
             return NO_TOUCH
         if isinstance(event, AccountClosed):
             account = event.data.account_id
-            self.closings.setdefault(account, []).append(event)
+            closings = self.closings.setdefault(account, [])
+            closing = Closing(event.occurred_at, event.event_id, event.data.kind)
+            if closing in closings:
+                return NO_TOUCH
+            closings.append(closing)
             self.forget(account)
             day = self.anchor.get(account)
             return Touch(frozenset({self.bucket_of(day)})) if day else NO_TOUCH
         return NO_TOUCH
 
+    def day_of_item(self, key: str) -> date | None:
+        return day_of(self.openings[key].occurred_at)
+
+    def item_keys(self) -> list[str]:
+        return list(self.openings)
+
+    def dump(self) -> Any:
+        return {
+            "open": [
+                [
+                    a,
+                    micros(o.occurred_at),
+                    o.event_id,
+                    o.account_type.value,
+                    o.segment.value,
+                    o.channel.value,
+                    int(o.new_firm),
+                    o.sub_branch_id,
+                ]
+                for a, o in self.openings.items()
+            ],
+            "close": [
+                [a, micros(c.occurred_at), c.event_id, c.kind.value]
+                for a, cs in self.closings.items()
+                for c in cs
+            ],
+        }
+
+    def load(self, raw: Any) -> None:
+        for a, at, eid, type_, segment, channel, new_firm, sub_branch in raw["open"]:
+            self.openings[a] = Opening(
+                moment_of(at),
+                eid,
+                AccountType(type_),
+                Segment(segment),
+                Channel(channel),
+                bool(new_firm),
+                sub_branch,
+            )
+        for a, at, eid, kind in raw["close"]:
+            self.closings.setdefault(a, []).append(Closing(moment_of(at), eid, CloseKind(kind)))
+        self.reanchor()
+
     def item_time(self, key: str) -> tuple[datetime, str | None]:
         opened = self.openings[key]
-        return opened.occurred_at, opened.data.sub_branch_id
+        return opened.occurred_at, opened.sub_branch_id
 
     def score(self, key: str, version: Competition, rule: AccountOpeningRule) -> Scored | None:
-        d = self.openings[key].data
+        d = self.openings[key]
         base = rule.points.get(d.account_type, Decimal(0))
         if not base:
             return None
@@ -68,7 +145,7 @@ class OpeningScorer(DailyScorer):
         return Scored(points, self._clawed(key, rule), metrics)
 
     def _bonuses(self, key: str, rule: AccountOpeningRule) -> list[tuple[str, Decimal]]:
-        d = self.openings[key].data
+        d = self.openings[key]
         if rule.bonus_account_types and d.account_type not in rule.bonus_account_types:
             return []
         candidates = (
@@ -79,7 +156,7 @@ class OpeningScorer(DailyScorer):
         return [(label, bonus) for label, bonus in candidates if bonus]
 
     def explain(self, key: str, version: Competition, rule: AccountOpeningRule, scored: Scored) -> str:
-        d = self.openings[key].data
+        d = self.openings[key]
         reason = f"开立{TYPE_ZH[d.account_type]} {fmt(scored.points)}"
         parts = [f"{label} {fmt(bonus)}" for label, bonus in self._bonuses(key, rule)]
         if parts:
@@ -92,7 +169,7 @@ class OpeningScorer(DailyScorer):
         opened = self.openings[key]
         open_day = day_of(opened.occurred_at)
         for closed in self.closings.get(key, ()):
-            if closed.data.kind not in rule.clawback_kinds or closed.occurred_at < opened.occurred_at:
+            if closed.kind not in rule.clawback_kinds or closed.occurred_at < opened.occurred_at:
                 continue
             if (day_of(closed.occurred_at) - open_day).days <= rule.clawback_days:
                 return True

@@ -11,173 +11,374 @@ attainment = min(actual / target, attainment_cap)                         (negat
 composite  = scale x sum(weight x attainment) / sum(weight)
 balance    : if any attainment < balance_floor, composite x balance_penalty   (木桶: no gap hidden)
 improvement = composite(window) - composite(previous_period)
-Indexes are updated per event so one event recomputes only the counters it touches.
+Indexes are updated per event so one event recomputes only the counters it touches. They are
+compact and bounded: per customer only its latest assignment in each period, per agreement its
+first batch, per sale its earliest report, per account a folded balance history (balances.py).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from schemas.envelope import Envelope
 from schemas.events import CustomerAssigned, DepositBalance, PayrollPaid, PayrollSigned, ProductSold
 from streams.core.calendar import day_of
+from streams.core.compact import micros
 from streams.core.points import q
 from streams.core.rules import Competition
-from streams.core.scoring.base import NO_TOUCH, BucketValue, Context, Scorer, Touch
-from streams.core.scoring.deposits import Account
+from streams.core.scoring.balances import Account, Spec
+from streams.core.scoring.base import NO_TOUCH, BucketValue, Context, Scorer, Touch, Unit
+from streams.core.scoring.deposits import snap_of
 from streams.core.vocabulary import ScorecardRule
 
 BUCKET = "scorecard|composite"
+TOUCHED = Touch(frozenset({BUCKET}))
+FOUR_PLACES = Decimal("0.0001")
+ZERO = Decimal(0)
+ONE = Decimal(1)
 
 
 class Counters:
-    """Counts for one period, kept up to date item by item."""
+    """Counts for one period, kept up to date item by item (derived from the indexes on load)."""
 
-    def __init__(self, start: date, end: date) -> None:
-        self.start, self.end = start, end
-        self.segment_of: dict[str, str] = {}  # customer -> class counted
+    def __init__(self, name: str, start: date, end: date) -> None:
+        self.name = name
+        self.start, self.end = start.toordinal(), end.toordinal()
         self.customers: dict[str, int] = {}
-        self.growth: dict[str, Decimal] = {}  # account -> growth
-        self.deposit = Decimal(0)
+        self.growth: dict[str, int] = {}  # account -> growth in cents
+        self.deposit = 0  # cents
         self.agreements: set[str] = set()
         self.products: dict[str, int] = {}
         self.sales: set[str] = set()
+        self.changes = 0  # bumped when a count other than deposits changes (see evaluate)
 
-    def within(self, day: date) -> bool:
+    def within(self, day: int) -> bool:
         return self.start <= day <= self.end
 
 
 class ScorecardScorer(Scorer):
     kind = "scorecard"
+    types = frozenset(
+        {"customer.assigned", "deposit.balance", "payroll.signed", "payroll.paid", "product.sold"}
+    )
 
-    def __init__(self, final: Competition) -> None:
-        rule = final.rule(self.kind)
-        self.periods: dict[str, Counters] = {}
-        if rule is not None:
-            self.periods["current"] = Counters(final.window.start, final.window.end)
+    def __init__(self, final: Competition | None = None) -> None:
+        periods: list[tuple[str, date, date]] = []
+        rule = final.rule(self.kind) if final is not None else None
+        if final is not None and rule is not None:
+            periods.append(("current", final.window.start, final.window.end))
             if rule.previous_period is not None:
-                self.periods["previous"] = Counters(rule.previous_period.start, rule.previous_period.end)
-        self.assigned: dict[str, list[CustomerAssigned]] = {}
+                periods.append(("previous", rule.previous_period.start, rule.previous_period.end))
+        self._setup(periods)
+        # customer -> period -> (occurred_at µs, event_id, segment) of its latest assignment in it
+        self.assigned: dict[str, dict[str, tuple[int, str, str]]] = {}
         self.accounts: dict[str, Account] = {}
         self.signed: set[str] = set()
-        self.first_paid: dict[str, PayrollPaid] = {}
-        self.sales: dict[str, ProductSold] = {}
+        self.first_paid: dict[str, tuple[int, str, int]] = {}  # agreement -> (µs, event_id, day)
+        self.sales: dict[str, tuple[int, str, str, int]] = {}  # sale -> (µs, event_id, product, day)
+        self._evaluated: dict[
+            str, tuple[int, int, dict[str, Any]]
+        ] = {}  # period -> changes, deposit, figures
+        self._partial: dict[str, tuple[int, Partial]] = {}  # period -> changes, the other dimensions
+        self._plan: Plan | None = None
+        self._stamp: tuple[Any, int, Unit, bool] | None = None  # the window end's unit, per org revision
+        self._ratios: dict[str, tuple[int, tuple[Decimal, ...]]] = {}  # period -> deposit attainments
+        self._stale = False  # the stored figures lag the deposit counts (never the points)
+
+    def _setup(self, periods: list[tuple[str, date, date]]) -> None:
+        self.period_list = periods
+        self.periods = {name: Counters(name, start, end) for name, start, end in periods}
+        watch: list[int] = []
+        for c in self.periods.values():
+            watch += [c.start - 1, c.end]
+        last = max((c.end for c in self.periods.values()), default=0)
+        self.spec = Spec("", 0, 0, 0, tuple(sorted(set(watch))), last)
 
     def buckets(self) -> set[str]:
         return {BUCKET} if self.periods else set()
 
-    def observe(self, event: Envelope, ctx: Context | None) -> Touch:
+    def check(self, event: Envelope, ctx: Context) -> None:
+        if self.periods and isinstance(event, DepositBalance):
+            account = self.accounts.get(event.data.account_id)
+            if account is not None:
+                account.check(snap_of(event), self.spec)
+
+    def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
         if not self.periods:
             return NO_TOUCH
-        if isinstance(event, CustomerAssigned):
-            self.assigned.setdefault(event.data.customer_id, []).append(event)
-            for c in self.periods.values():
-                self._recount_customer(c, event.data.customer_id)
-        elif isinstance(event, DepositBalance):
-            account = self.accounts.setdefault(event.data.account_id, Account())
-            if not account.add(event):
+        if isinstance(event, DepositBalance):
+            account_id = event.data.account_id
+            account = self.accounts.get(account_id)
+            if account is None:
+                account = self.accounts[account_id] = Account()
+            if not account.add(snap_of(event), self.spec, ctx.org):
                 return NO_TOUCH
+            changed = False
             for c in self.periods.values():
-                growth = account.growth(c.start - timedelta(days=1), c.start, c.end, "point_in_time")
-                c.deposit += growth - c.growth.get(event.data.account_id, Decimal(0))
-                c.growth[event.data.account_id] = growth
+                changed |= self._regrow(c, account_id, account)
+            if not changed:
+                return NO_TOUCH
+            if self._same_attainment():
+                # Most balances move only the deposit figure shown, not the composite (attainment
+                # capped, or still where it was): the bucket's figures are brought up to date
+                # when read (settle), not on every balance.
+                self._stale = True
+                return NO_TOUCH
+        elif isinstance(event, CustomerAssigned):
+            customer = event.data.customer_id
+            latest = self.assigned.setdefault(customer, {})
+            mark = (micros(event.occurred_at), event.event_id, event.data.segment.value)
+            day = day_of(event.occurred_at).toordinal()
+            for c in self.periods.values():
+                if c.within(day) and (c.name not in latest or latest[c.name][:2] < mark[:2]):
+                    old = latest[c.name][2] if c.name in latest else None
+                    latest[c.name] = mark
+                    _move(c.customers, old, mark[2])
+                    c.changes += 1
         elif isinstance(event, PayrollSigned | PayrollPaid):
             agreement = event.data.agreement_id
             if isinstance(event, PayrollSigned):
                 self.signed.add(agreement)
             else:
                 first = self.first_paid.get(agreement)
-                if first is None or (event.occurred_at, event.event_id) < (first.occurred_at, first.event_id):
-                    self.first_paid[agreement] = event
-            paid = self.first_paid.get(agreement)
+                paid = (micros(event.occurred_at), event.event_id)
+                if first is None or paid < first[:2]:
+                    self.first_paid[agreement] = (*paid, day_of(event.occurred_at).toordinal())
             for c in self.periods.values():
-                c.agreements.discard(agreement)
-                if agreement in self.signed and paid is not None and c.within(day_of(paid.occurred_at)):
-                    c.agreements.add(agreement)
+                self._recount_agreement(c, agreement)
         elif isinstance(event, ProductSold):
-            earlier = self.sales.get(event.data.sale_id)
-            if earlier is not None and (earlier.occurred_at, earlier.event_id) <= (
-                event.occurred_at,
-                event.event_id,
-            ):
+            sale = event.data.sale_id
+            earlier = self.sales.get(sale)
+            sold = (micros(event.occurred_at), event.event_id)
+            if earlier is not None and earlier[:2] <= sold:
                 return NO_TOUCH
-            self.sales[event.data.sale_id] = event
+            new = (*sold, event.data.product.value, day_of(event.occurred_at).toordinal())
+            self.sales[sale] = new
             for c in self.periods.values():
-                if earlier is not None and event.data.sale_id in c.sales:
-                    c.sales.discard(event.data.sale_id)
-                    c.products[earlier.data.product] -= 1
-                if c.within(day_of(event.occurred_at)):
-                    c.sales.add(event.data.sale_id)
-                    c.products[event.data.product] = c.products.get(event.data.product, 0) + 1
+                self._recount_sale(c, sale, earlier, new)
         else:
             return NO_TOUCH
-        return Touch(frozenset({BUCKET}))
+        return TOUCHED
 
-    def _recount_customer(self, c: Counters, customer: str) -> None:
-        inside = [e for e in self.assigned[customer] if c.within(day_of(e.occurred_at))]
-        new = max(inside, key=lambda e: (e.occurred_at, e.event_id)).data.segment.value if inside else None
-        old = c.segment_of.get(customer)
-        if old == new:
-            return
-        if old is not None:
-            c.customers[old] -= 1
-            del c.segment_of[customer]
-        if new is not None:
-            c.customers[new] = c.customers.get(new, 0) + 1
-            c.segment_of[customer] = new
+    def _regrow(self, c: Counters, account_id: str, account: Account) -> bool:
+        growth = account.balance_on(c.end)[0] - account.balance_on(c.start - 1)[0]
+        old = c.growth.get(account_id, 0)
+        if growth == old:
+            return False
+        c.deposit += growth - old
+        c.growth[account_id] = growth
+        return True
+
+    def _recount_agreement(self, c: Counters, agreement: str) -> None:
+        c.agreements.discard(agreement)
+        paid = self.first_paid.get(agreement)
+        if agreement in self.signed and paid is not None and c.within(paid[2]):
+            c.agreements.add(agreement)
+        c.changes += 1
+
+    def _recount_sale(
+        self,
+        c: Counters,
+        sale: str,
+        earlier: tuple[int, str, str, int] | None,
+        new: tuple[int, str, str, int],
+    ) -> None:
+        if earlier is not None and sale in c.sales:
+            c.sales.discard(sale)
+            c.products[earlier[2]] -= 1
+        if c.within(new[3]):
+            c.sales.add(sale)
+            c.products[new[2]] = c.products.get(new[2], 0) + 1
+        c.changes += 1
 
     def compute(self, bucket: str, ctx: Context) -> BucketValue:
         out = BucketValue()
         final = ctx.final
-        rule = final.rule(self.kind)
+        rule: ScorecardRule | None = final.rule(self.kind)
         if rule is None or "current" not in self.periods:
             return out
-        current = evaluate(rule, self.periods["current"])
-        extra: dict[str, Any] = {**current, "previous_composite": None, "improvement": None}
-        if "previous" in self.periods:
-            previous = evaluate(rule, self.periods["previous"])
-            extra["previous_composite"] = previous["composite"]
-            extra["improvement"] = str(q(Decimal(current["composite"]) - Decimal(previous["composite"])))
-        out.extra = extra
-        unit = ctx.unit(final.window.end)
-        if final.takes_part(unit.sub_branch_id):
+        out.extra = self._figures(rule)
+        self._stale = False
+        stamp = self._stamp
+        if stamp is None or stamp[0] is not ctx.org or stamp[1] != ctx.org.revision:
+            unit = ctx.unit(final.window.end)
+            stamp = self._stamp = (ctx.org, ctx.org.revision, unit, final.takes_part(unit.sub_branch_id))
+        if stamp[3]:
             label = "小小银行家综合得分" + (
-                f"（均衡系数 ×{rule.balance_penalty}）" if current["penalised"] else ""
+                f"（均衡系数 ×{rule.balance_penalty}）" if out.extra["penalised"] else ""
             )
-            out.add("scorecard", unit, Decimal(current["composite"]), label)
+            out.add("scorecard", stamp[2], out.extra["composite"], label)
         return out
 
+    def _figures(self, rule: ScorecardRule) -> dict[str, Any]:
+        current = self._evaluate(rule, self.periods["current"])
+        extra: dict[str, Any] = {**current, "previous_composite": None, "improvement": None}
+        if "previous" in self.periods:
+            previous = self._evaluate(rule, self.periods["previous"])
+            extra["previous_composite"] = previous["composite"]
+            extra["improvement"] = q(current["composite"] - previous["composite"])
+        return extra  # Decimals: made JSON strings only when the state is written
 
-def actual_of(rule_dim: Any, c: Counters) -> Decimal:
-    if rule_dim.measure == "customers":
-        if rule_dim.segment is None:
-            return Decimal(sum(c.customers.values()))
-        return Decimal(c.customers.get(rule_dim.segment.value, 0))
-    if rule_dim.measure == "deposit_increase":
-        return c.deposit
-    if rule_dim.measure == "payroll_agreements":
+    def _same_attainment(self) -> bool:
+        """Would the composite stay as last computed? (Only the deposit counts moved.)"""
+        plan = self._plan
+        if plan is None:
+            return False
+        for c in self.periods.values():
+            seen = self._ratios.get(c.name)
+            if seen is None or seen[0] != c.changes or seen[1] != plan.deposit_ratios(c):
+                return False
+        return True
+
+    def settle(self, bucket: BucketValue | None) -> None:
+        """Bring the stored figures up to date before they are read or written."""
+        if not self._stale:
+            return
+        self._stale = False
+        if bucket is not None and bucket.extra is not None and self._plan is not None:
+            bucket.extra = self._figures(self._plan.rule)
+
+    def _evaluate(self, rule: ScorecardRule, c: Counters) -> dict[str, Any]:
+        """evaluate(), cached until the period's counts change (the previous period rarely does).
+        Most events are balances: they move only the deposit dimension, so the other dimensions'
+        part is cached apart and only the deposit is worked out again."""
+        hit = self._evaluated.get(c.name)
+        if hit is not None and hit[0] == c.changes and hit[1] == c.deposit:
+            return hit[2]
+        if self._plan is None or self._plan.rule is not rule:
+            self._plan = Plan(rule)
+            self._partial.clear()
+        partial = self._partial.get(c.name)
+        if partial is None or partial[0] != c.changes:
+            partial = self._partial[c.name] = (c.changes, Partial(self._plan, c))
+        figures = partial[1].finish(self._plan, c)
+        self._evaluated[c.name] = (c.changes, c.deposit, figures)
+        self._ratios[c.name] = (c.changes, self._plan.deposit_ratios(c))
+        return figures
+
+    # -- JSON: only the indexes; the counters are derived again on load ---------------------------
+
+    def dump(self) -> Any:
+        return {
+            "periods": [[n, s.isoformat(), e.isoformat()] for n, s, e in self.period_list],
+            "assigned": [
+                [cust, p, *mark] for cust, marks in self.assigned.items() for p, mark in marks.items()
+            ],
+            "accounts": {a: account.to_list() for a, account in self.accounts.items()},
+            "signed": sorted(self.signed),
+            "paid": [[a, *mark] for a, mark in self.first_paid.items()],
+            "sales": [[s, *mark] for s, mark in self.sales.items()],
+        }
+
+    def load(self, raw: Any) -> None:
+        self._setup([(n, date.fromisoformat(s), date.fromisoformat(e)) for n, s, e in raw["periods"]])
+        for cust, period, us, eid, segment in raw["assigned"]:
+            self.assigned.setdefault(cust, {})[period] = (int(us), eid, segment)
+            _move(self.periods[period].customers, None, segment)
+        self.accounts = {a: Account.from_list(r) for a, r in raw["accounts"].items()}
+        self.signed = set(raw["signed"])
+        self.first_paid = {a: (int(us), eid, int(day)) for a, us, eid, day in raw["paid"]}
+        self.sales = {s: (int(us), eid, product, int(day)) for s, us, eid, product, day in raw["sales"]}
+        for c in self.periods.values():
+            for account_id, account in self.accounts.items():
+                self._regrow(c, account_id, account)
+            for agreement in set(self.signed) | set(self.first_paid):
+                self._recount_agreement(c, agreement)
+            for sale, mark in self.sales.items():
+                self._recount_sale(c, sale, None, mark)
+
+
+def _move(counts: dict[str, int], old: str | None, new: str) -> None:
+    if old == new:
+        return
+    if old is not None:
+        counts[old] -= 1
+    counts[new] = counts.get(new, 0) + 1
+
+
+class Plan:
+    """A scorecard rule's dimensions as plain tuples: evaluated on every balance that moves growth."""
+
+    def __init__(self, rule: ScorecardRule) -> None:
+        self.rule = rule
+        self.dims = [
+            (
+                d.name,
+                d.measure,
+                d.segment.value if d.segment is not None else None,
+                tuple(p.value for p in d.products),
+                d.target,
+                d.weight,
+            )
+            for d in rule.dimensions
+        ]
+        self.total_weight = sum((d.weight for d in rule.dimensions), Decimal(0))
+        self.cap, self.floor = rule.attainment_cap, rule.balance_floor
+        self.penalty, self.scale = rule.balance_penalty, rule.scale
+        self.deposit_targets = [d.target for d in rule.dimensions if d.measure == "deposit_increase"]
+
+    def deposit_ratios(self, c: Counters) -> tuple[Decimal, ...]:
+        """The deposit dimensions' attainments, unrounded: all the composite reads of deposits."""
+        value = Decimal(c.deposit) / 100
+        return tuple(min(value / t, self.cap) if value > 0 else ZERO for t in self.deposit_targets)
+
+
+def actual_of(measure: str, segment: str | None, products: tuple[str, ...], c: Counters) -> Decimal:
+    if measure == "customers":
+        return Decimal(sum(c.customers.values()) if segment is None else c.customers.get(segment, 0))
+    if measure == "deposit_increase":
+        return Decimal(c.deposit) / 100
+    if measure == "payroll_agreements":
         return Decimal(len(c.agreements))
-    kinds = rule_dim.products or list(c.products)
-    return Decimal(sum(c.products.get(k, 0) for k in kinds))
+    if not products:
+        return Decimal(sum(c.products.values()))
+    return Decimal(sum(c.products.get(k, 0) for k in products))
 
 
-def evaluate(rule: ScorecardRule, c: Counters) -> dict[str, Any]:
-    """Composite and per-dimension figures for one period (JSON-safe: Decimals as strings)."""
-    attainment: dict[str, Decimal] = {}
-    actual: dict[str, Decimal] = {}
-    for dim in rule.dimensions:
-        value = actual_of(dim, c)
-        actual[dim.name] = value
-        attainment[dim.name] = min(max(value, Decimal(0)) / dim.target, rule.attainment_cap)
-    total_weight = sum((d.weight for d in rule.dimensions), Decimal(0))
-    weighted = sum((d.weight * attainment[d.name] for d in rule.dimensions), Decimal(0)) / total_weight
-    penalised = any(a < rule.balance_floor for a in attainment.values())
-    composite = rule.scale * weighted * (rule.balance_penalty if penalised else Decimal(1))
-    return {
-        "composite": str(q(composite)),
-        "penalised": penalised,
-        "attainment": {k: str(v.quantize(Decimal("0.0001"))) for k, v in attainment.items()},
-        "actual": {k: str(q(v)) for k, v in actual.items()},
-    }
+class Partial:
+    """The dimensions other than deposit_increase, evaluated once per change of their counts."""
+
+    def __init__(self, plan: Plan, c: Counters) -> None:
+        self.attainment: dict[str, Decimal] = {}
+        self.actual: dict[str, Decimal] = {}
+        self.weighted = ZERO
+        self.penalised = False
+        for name, measure, segment, products, target, weight in plan.dims:
+            if measure == "deposit_increase":
+                self.attainment[name] = self.actual[name] = ZERO  # a place kept in dimension order
+                continue
+            ratio = _ratio(plan, actual_of(measure, segment, products, c), target, name, self)
+            self.weighted += weight * ratio
+            self.penalised = self.penalised or ratio < plan.floor
+
+    def finish(self, plan: Plan, c: Counters) -> dict[str, Any]:
+        attainment, actual = dict(self.attainment), dict(self.actual)
+        holder = _Holder(attainment, actual)
+        weighted, penalised = self.weighted, self.penalised
+        for name, measure, _, _, target, weight in plan.dims:
+            if measure == "deposit_increase":
+                ratio = _ratio(plan, Decimal(c.deposit) / 100, target, name, holder)
+                weighted += weight * ratio
+                penalised = penalised or ratio < plan.floor
+        composite = plan.scale * (weighted / plan.total_weight) * (plan.penalty if penalised else ONE)
+        return {"composite": q(composite), "penalised": penalised, "attainment": attainment, "actual": actual}
+
+
+class _Holder:
+    def __init__(self, attainment: dict[str, Decimal], actual: dict[str, Decimal]) -> None:
+        self.attainment, self.actual = attainment, actual
+
+
+def _ratio(plan: Plan, value: Decimal, target: Decimal, name: str, into: Partial | _Holder) -> Decimal:
+    """min(actual / target, cap), negative counting 0; records the rounded figures."""
+    ratio = min(value / target, plan.cap) if value > 0 else ZERO
+    into.actual[name] = q(value)
+    into.attainment[name] = ratio.quantize(FOUR_PLACES)
+    return ratio
+
+
+def evaluate(plan: Plan, c: Counters) -> dict[str, Any]:
+    """Composite and per-dimension figures for one period (Decimals, rounded as shown)."""
+    return Partial(plan, c).finish(plan, c)

@@ -15,7 +15,7 @@ from schemas.envelope import SHANGHAI, Envelope
 from schemas.registry import model_for
 from streams.core import Competition, parse_competition
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "streams" / "core" / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
 def at(text: str) -> datetime:

@@ -1,0 +1,71 @@
+"""Drops an event id seen before and records each drop; the first copy goes on, keyed by manager.
+
+An org.changed event also goes to the compacted org topic, which the services read as data.
+The ids are written to the local store (streams/dedup_store.py) before the batch's transaction
+commits: killed in between, the batch is read again, finds its ids at the same offsets and sends
+them again inside the new transaction; the aborted one is never seen.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemas.dead_letters import DeadLetter
+from schemas.records import CM_HEADER, TYPE_HEADER, duplicate_record
+from schemas.routing import org_key
+from schemas.topics import Topics
+from streams.dedup_store import DedupStore
+from streams.pipeline.stage import Out
+
+
+class DedupStage:
+    name = "dedup"
+
+    def __init__(self, topics: Topics, store: DedupStore) -> None:
+        self.topic = topics.accepted
+        self._topics = topics
+        self._store = store
+        self.dropped = 0
+
+    async def process(self, partition: int, records: list[Any]) -> list[Out]:
+        ids = [(m.key or b"").decode() for m in records]
+        known = self._store.lookup(partition, ids)
+        first: dict[str, int] = {}
+        copies: dict[str, int] = {}
+        out: list[Out] = []
+        for event_id, m in zip(ids, records, strict=True):
+            seen = known.get(event_id)
+            if seen is not None and seen[0] != m.offset:
+                count = copies.get(event_id, seen[1]) + 1
+                copies[event_id] = count
+                self.dropped += 1
+                out.append(
+                    Out(self._topics.duplicates, m.key, duplicate_record(event_id, count, m.offset, seen[0]))
+                )
+                continue
+            if seen is None:
+                known[event_id] = (m.offset, 1)
+                first[event_id] = m.offset
+            headers = dict(m.headers or ())
+            value: bytes = m.value or b""
+            try:
+                cm_id = headers.get(CM_HEADER) or json.loads(value)["data"]["cm_id"].encode()
+                org = org_key(json.loads(value)) if headers.get(TYPE_HEADER) == b"org.changed" else None
+            except Exception as exc:  # only the validator writes here; still, never stop on a record
+                letter = DeadLetter(
+                    "unprocessable", f"{type(exc).__name__}: {exc}"[:500], value, m.topic, partition, m.offset
+                )
+                out.append(Out(self._topics.dead_letters, m.key, value, headers=letter.headers()))
+                continue
+            out.append(Out(self._topics.validated, cm_id, value))
+            if org is not None:
+                out.append(Out(self._topics.org, org.encode(), value))
+        self._store.record(partition, first, copies)
+        return out
+
+    def committed(self, partitions: set[int]) -> None:
+        """The store is written before the commit; nothing else is kept."""
+
+    def forget(self, partitions: set[int]) -> None:
+        """The store is durable and keyed by offset; nothing to drop."""

@@ -1,0 +1,207 @@
+"""Runs one stage: a consumer group reads batches, the stage decides, one transaction writes.
+
+Per batch (all of this worker's partitions of the input topic that had records):
+  1. the stage turns each partition's records into output records (CPU only, or its own reads);
+  2. one Kafka transaction carries every output *and* the consumed offsets
+     (send_offsets_to_transaction); `commit_transaction` waits for every acknowledgement.
+Killed anywhere before the commit, the transaction is aborted (by the broker, or at once when the
+restarted worker's producer with the same transactional id starts): readers with
+read_committed never see its records, the group's offsets stay where they were, and the batch is
+read again. Killed after it, everything the batch caused is durable together with its progress.
+So progress is never ahead of the outputs and states that claim it, and nothing is written twice.
+
+faust keeps the worker (its CLI, life cycle, logging); these loops use aiokafka directly: faust's
+per-record path costs about ten times aiokafka's here, and its commits can pass records that
+were never processed (docs/how-scoring-stays-right.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+
+from streams.pipeline import fault
+from streams.pipeline.stage import Out, Stage
+from streams.settings import StreamSettings
+
+log = logging.getLogger(__name__)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, loop: BatchLoop) -> None:
+        self._loop = loop
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Wait for the batch in flight: its transaction commits (or aborts) before another worker
+        # may take these partitions and read their states.
+        async with self._loop.busy:
+            self._loop.stage.forget({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._loop.stage.forget({tp.partition for tp in assigned})
+        if assigned:
+            log.info("%s: assigned %s", self._loop.stage.name, sorted(tp.partition for tp in assigned))
+
+
+class BatchLoop:
+    def __init__(self, settings: StreamSettings, stage: Stage) -> None:
+        self.settings = settings
+        self.stage = stage
+        self.group_id = f"{settings.app_id}-{stage.name}"
+        self.transactional_id = f"{settings.app_id}-{stage.name}-{settings.worker_name}"
+        self.busy = asyncio.Lock()
+        self.batches = 0
+        self.records = 0
+        self.failures = 0
+        self.last_error: str | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        s = self.settings
+        return AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            session_timeout_ms=int(s.session_timeout_seconds * 1000),
+            heartbeat_interval_ms=int(s.heartbeat_interval_seconds * 1000),
+            # A re-score replays history inside one batch; the group must not drop us meanwhile.
+            max_poll_interval_ms=900_000,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+
+    async def _new_producer(self) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            transactional_id=self.transactional_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            max_batch_size=512 * 1024,
+            max_request_size=1_048_576,
+            transaction_timeout_ms=self.settings.transaction_timeout_ms,
+            request_timeout_ms=30_000,
+        )
+        await producer.start()  # initialises the transactions: aborts our predecessor's open one
+        return producer
+
+    # -- running ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        consumer = self._consumer = self._new_consumer()
+        await consumer.start()
+        self._producer = await self._new_producer()
+        consumer.subscribe([self.stage.topic], listener=_Rebalance(self))
+        log.info("%s: reading %s as %s", self.stage.name, self.stage.topic, self.group_id)
+        try:
+            while True:
+                batch = await self._next_batch(consumer)
+                if batch:
+                    async with self.busy:
+                        await self._handle(consumer, batch)
+        finally:
+            await consumer.stop()
+            if self._producer is not None:
+                await self._producer.stop()
+
+    async def _next_batch(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
+        limit = self.settings.batch_max_records
+        batch: dict[TopicPartition, list[Any]] = await consumer.getmany(timeout_ms=500, max_records=limit)
+        count = sum(len(v) for v in batch.values())
+        if 0 < count < limit // 4:
+            # A trickle: wait a moment for more, so a burst becomes one transaction, not many.
+            more = await consumer.getmany(timeout_ms=self.settings.batch_wait_ms, max_records=limit - count)
+            for tp, records in more.items():
+                batch.setdefault(tp, []).extend(records)
+        return batch
+
+    async def _handle(self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Any]]) -> None:
+        owned = consumer.assignment()
+        work = {tp: records for tp, records in batch.items() if tp in owned and records}
+        if not work:
+            return
+        partitions = {tp.partition for tp in work}
+        try:
+            outputs: list[Out] = []
+            for tp, records in sorted(work.items(), key=lambda kv: kv[0].partition):
+                outputs += await self.stage.process(tp.partition, records)
+            # The consumer's position, not the last offset + 1: a transaction's commit marker
+            # takes an offset too, and a group at the true end shows no lag.
+            offsets = {
+                tp: max(records[-1].offset + 1, await consumer.position(tp)) for tp, records in work.items()
+            }
+            await self._commit(outputs, offsets)
+        except asyncio.CancelledError:
+            self.stage.forget(partitions)
+            raise
+        except Exception as exc:
+            await self._recover(consumer, partitions, exc)
+            return
+        self.stage.committed(partitions)
+        self.batches += 1
+        self.records += sum(len(r) for r in work.values())
+
+    async def _commit(self, outputs: list[Out], offsets: dict[TopicPartition, int]) -> None:
+        producer = self._producer
+        assert producer is not None
+        name = self.stage.name
+        state_topic = self.settings.topics.scoring_state
+        states = [i for i, o in enumerate(outputs) if o.topic == state_topic]
+        midway = states[len(states) // 2] if len(states) > 1 else -1
+        async with producer.transaction():
+            pending: list[asyncio.Future[Any]] = []
+            for i, o in enumerate(outputs):
+                if i == midway:
+                    await asyncio.gather(*pending)
+                    fault.point(f"{name}.states_midway")
+                pending.append(
+                    await producer.send(
+                        o.topic, value=o.value, key=o.key, partition=o.partition, headers=o.headers
+                    )
+                )
+            if pending:
+                await asyncio.gather(*pending)
+            fault.point(f"{name}.sent")
+            await producer.send_offsets_to_transaction(offsets, self.group_id)
+            fault.point(f"{name}.before_commit")
+
+    async def _recover(self, consumer: AIOKafkaConsumer, partitions: set[int], exc: Exception) -> None:
+        """The transaction did not commit: drop what the stage changed, read the batch again."""
+        self.failures += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("%s: batch failed, reading it again: %s", self.stage.name, exc)
+        self.stage.forget(set(range(self.settings.partitions)) | partitions)
+        # The producer may be unusable (fenced, or failed mid-transaction): start a new one with
+        # the same transactional id, which also aborts whatever the old one left open.
+        if self._producer is not None:
+            try:
+                await self._producer.stop()
+            except Exception:
+                log.debug("%s: stopping the failed producer raised", self.stage.name, exc_info=True)
+        await asyncio.sleep(0.5)
+        self._producer = await self._new_producer()
+        for tp in consumer.assignment():
+            committed = await consumer.committed(tp)
+            if committed is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage.name,
+            "batches": self.batches,
+            "records": self.records,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "at": time.time(),
+        }

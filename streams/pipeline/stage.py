@@ -1,0 +1,37 @@
+"""What a stage of the pipeline is to the loop that runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """One record to produce. `partition` None: the default partitioner places it by key."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    partition: int | None = None
+    headers: Headers | None = None
+
+
+class Stage(Protocol):
+    name: str
+    topic: str  # the input topic
+
+    async def process(self, partition: int, records: list[Any]) -> list[Out]:
+        """One partition's batch, in offset order, to the records it causes. May keep state in
+        memory: it counts as durable only once the loop's transaction commits (`committed`)."""
+        ...
+
+    def committed(self, partitions: set[int]) -> None:
+        """The batch's transaction committed: what `process` changed for these partitions holds."""
+        ...
+
+    def forget(self, partitions: set[int]) -> None:
+        """Revoked, or an error aborted the transaction: drop every cache of these partitions."""
+        ...

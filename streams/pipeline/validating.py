@@ -1,0 +1,61 @@
+"""Raw messages in; canonical events keyed by event id, or dead letters with their reason."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas import Limits, Rejection, parse_event
+from schemas.dead_letters import DeadLetter
+from schemas.records import CM_HEADER, TYPE_HEADER
+from schemas.routing import participant_of
+from schemas.topics import Topics
+from streams.pipeline.stage import Out
+
+log = logging.getLogger(__name__)
+
+
+class ValidateStage:
+    name = "validate"
+
+    def __init__(self, topics: Topics, limits: Limits) -> None:
+        self.topic = topics.raw
+        self._topics = topics
+        self._limits = limits
+        self.rejected = 0
+
+    async def process(self, partition: int, records: list[Any]) -> list[Out]:
+        now = datetime.now(UTC)
+        out: list[Out] = []
+        for m in records:
+            raw: bytes = m.value or b""
+            try:
+                event = parse_event(raw, now=now, limits=self._limits)
+                cm_id = participant_of(event)
+            except Exception as exc:
+                # A Rejection is the validator's answer; anything else (a recursion or number
+                # limit of the JSON parser, say) is parked the same way, with its own reason.
+                rejection = exc if isinstance(exc, Rejection) else None
+                reason = str(rejection.reason) if rejection else "unprocessable"
+                detail = rejection.detail if rejection else f"{type(exc).__name__}: {exc}"[:500]
+                self.rejected += 1
+                log.warning("dead letter %s@%s/%s: %s %s", m.topic, partition, m.offset, reason, detail)
+                letter = DeadLetter(reason, detail, raw, m.topic, partition, m.offset)
+                out.append(Out(self._topics.dead_letters, m.key, raw, headers=letter.headers()))
+                continue
+            out.append(
+                Out(
+                    self._topics.accepted,
+                    event.event_id.encode(),
+                    event.model_dump_json().encode(),
+                    headers=[(CM_HEADER, cm_id.encode()), (TYPE_HEADER, event.type.encode())],
+                )
+            )
+        return out
+
+    def committed(self, partitions: set[int]) -> None:
+        """Nothing kept between batches."""
+
+    def forget(self, partitions: set[int]) -> None:
+        """Nothing kept between batches."""
