@@ -2,7 +2,7 @@
 
 | topic            | key                       | value                                         |
 |------------------|---------------------------|-----------------------------------------------|
-| events.accepted  | event_id                  | canonical event JSON; headers cm_id and type  |
+| events.accepted  | cm_id                     | canonical event JSON; headers event_id, cm_id, type |
 | events.validated | cm_id                     | canonical event JSON, or a control record     |
 | events.duplicates| event_id                  | {"event_id", "copies", "offset", "first_offset"} |
 | score.ledger     | cm_id                     | a ledger entry (streams/core/ledger.py)       |
@@ -18,6 +18,7 @@ import json
 import zlib
 from typing import Any
 
+EVENT_ID_HEADER = "campaigns.event_id"
 CM_HEADER = "campaigns.cm_id"
 TYPE_HEADER = "campaigns.type"
 RULES_KEY = b"@rules"

@@ -19,7 +19,8 @@ class Topics:
 
     @property
     def accepted(self) -> str:
-        """Valid events re-keyed by event id, so duplicates meet in one partition."""
+        """Valid events keyed by manager: copies of an event (same manager) meet in one partition,
+        and a manager's events keep their order."""
         return self._name("events.accepted")
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 from schemas.envelope import SHANGHAI, Envelope
 from schemas.errors import Rejection, RejectReason
 from schemas.registry import EVENT_TYPES, model_for, versions_of
+from schemas.wire_json import MAX_DEPTH, MAX_NUMBER_DIGITS, load_json
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class Limits:
     max_bytes: int = 64 * 1024
     # Clocks of source systems drift; an event further ahead than this is a bad timestamp.
     max_future: timedelta = timedelta(minutes=5)
+    # Refused before the parser recurses into it or converts it (schemas/wire_json.py).
+    max_depth: int = MAX_DEPTH
+    max_number_digits: int = MAX_NUMBER_DIGITS
 
 
 _TYPE_ERRORS = ("_type", "_parsing", "is_instance_of", "model_attributes_type", "dict_type")
@@ -43,16 +46,14 @@ def _describe(exc: ValidationError) -> Rejection:
 
 
 def decode(raw: bytes | str, limits: Limits = Limits()) -> dict[str, Any]:
-    """Bytes to a JSON object, refusing empty, oversized and malformed input."""
-    data = raw.encode() if isinstance(raw, str) else raw
+    """Bytes to a JSON object, refusing empty, oversized, malformed and hostile input
+    (schemas/wire_json.py)."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if not data or not data.strip():
         raise Rejection(RejectReason.EMPTY, "message is empty")
     if len(data) > limits.max_bytes:
         raise Rejection(RejectReason.OVERSIZED, f"message has {len(data)} bytes, limit is {limits.max_bytes}")
-    try:
-        obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Rejection(RejectReason.MALFORMED_JSON, f"not valid JSON: {exc}") from None
+    obj = load_json(data, max_depth=limits.max_depth, max_number_digits=limits.max_number_digits)
     if not isinstance(obj, dict):
         raise Rejection(RejectReason.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}")
     return obj

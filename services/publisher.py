@@ -3,6 +3,8 @@ aiokafka's errors stop here."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
@@ -65,8 +67,28 @@ class Publisher:
             except KafkaError as exc:
                 raise PublishError(f"Kafka refused the re-score request: {exc}") from None
 
-    async def dead_letter(self, letter: DeadLetter) -> None:
-        await self._send(self._topics.dead_letters, None, letter.raw, letter.headers())
+    async def dead_letters(self, letters: list[DeadLetter]) -> None:
+        """Each letter's bounded copy (`letter.value`: the original may be larger than Kafka takes),
+        sent together; returns once all are stored."""
+        try:
+            pending = [
+                await self._producer.send(
+                    self._topics.dead_letters, value=letter.value, key=None, headers=letter.headers()
+                )
+                for letter in letters
+            ]
+            for future in pending:
+                await future
+        except KafkaError as exc:
+            raise PublishError(f"Kafka refused the message: {exc}") from None
+
+    async def ping(self, timeout: float) -> int:
+        """Ask the cluster for its metadata now; the number of brokers that answered for it."""
+        try:
+            metadata = await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout)
+        except (KafkaError, TimeoutError) as exc:
+            raise PublishError(f"Kafka did not answer: {exc or type(exc).__name__}") from None
+        return len(metadata.brokers())
 
     async def _send(
         self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None

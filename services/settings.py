@@ -12,9 +12,28 @@ class ServiceSettings(SharedSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_batch_lines: int = 10_000
+    # HTTP bodies are read up to these sizes and no further (413 beyond): one event or one
+    # competition definition, and an NDJSON batch. An event body above the message limit but
+    # within max_body_bytes is still answered record by record (422 oversized, dead-lettered).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_batch_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    # A body not fully received this long after the request started is answered 408.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
     sink_batch_size: int = 500
+    # The sink writes a heartbeat row this often; /readyz calls a sink stale after sink_stale_seconds
+    # without one. expect_sink=false: an API deployed without a sink does not wait for one.
+    sink_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    sink_stale_seconds: float = Field(default=30.0, gt=0)
+    expect_sink: bool = True
+    # Each /readyz check gets at most this long (a broker or database that does not answer).
+    ready_check_seconds: float = Field(default=2.0, gt=0)
     # python -m services.demo: events per second, every Nth record deliberately bad (0 = never),
     # and a seed for repeatable runs (none = different every run).
     demo_rate: float = Field(default=3.0, gt=0, le=1000)
     demo_bad_every: int = Field(default=50, ge=0)
     demo_seed: int | None = None
+
+    @property
+    def sink_name(self) -> str:
+        """The sink's consumer group, and the name its heartbeat row goes under."""
+        return f"{self.app_id}-sink"

@@ -10,11 +10,12 @@ keyed by competition, version and status (schemas/control.py), so compaction kee
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from schemas.errors import Rejection
+from schemas.wire_json import load_json
 from streams.core.errors import CoreError
 from streams.core.rules import Competition, parse_competition
 from streams.follow import follow
@@ -64,13 +65,13 @@ class RulesFeed:
 
     def _take(self, records: Sequence[Any]) -> None:
         for m in records:
-            name = (m.key or b"").decode()
+            name = (m.key or b"").decode("utf-8", "replace")
             if m.value is None:
                 self._by_key.pop(name, None)  # a tombstone withdraws a version
                 continue
             try:
-                self._by_key[name] = parse_competition(json.loads(m.value))
-            except (ValueError, CoreError) as exc:
+                self._by_key[name] = parse_competition(load_json(m.value))
+            except (Rejection, ValueError, CoreError, RecursionError) as exc:
                 # The API validates before publishing; a hand-written bad record must not stop scoring.
                 self.invalid += 1
                 log.error("rules: ignoring invalid competition record %s: %s", name, exc)

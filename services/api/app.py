@@ -13,6 +13,7 @@ from services.api.routes import competitions, health, ingest, leaderboards, page
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
+from services.store import Store
 from streams.admin import ensure_topics
 
 
@@ -26,14 +27,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         await publisher.start()
         read_model = ReadModel(settings.kafka_bootstrap, settings.topics)
         await read_model.start()
+        # Only read, for /readyz: the sink's heartbeat and parked records. Connects on first use.
+        store = Store.from_url(settings.database_url)
         app.state.settings = settings
         app.state.publisher = publisher
         app.state.read_model = read_model
+        app.state.store = store
         try:
             yield
         finally:
             await read_model.stop()
             await publisher.stop()
+            store.close()
 
     app = FastAPI(title="普惠金融 campaigns", lifespan=lifespan)
     install_error_handlers(app)

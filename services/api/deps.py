@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
+from services.store import Store
 
 
 def _settings(request: Request) -> ServiceSettings:
@@ -31,3 +32,11 @@ def _read_model(request: Request) -> ReadModel:
 
 
 ReadModelDep = Annotated[ReadModel, Depends(_read_model)]
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(_store)]

@@ -30,20 +30,22 @@ async def take(lines: list[tuple[int, bytes]], publisher: Publisher, limits: Lim
     now = datetime.now(UTC)
     results: list[RecordResult] = []
     good: list[tuple[str, bytes]] = []
+    letters: list[DeadLetter] = []
     for line_no, raw in lines:
         try:
             event = parse_event(raw, now=now, limits=limits)
         except Rejection as rejection:
-            await publisher.dead_letter(
-                DeadLetter(str(rejection.reason), rejection.detail, raw, HTTP_SOURCE, -1, line_no)
+            reason = str(rejection.reason)
+            # A bounded copy travels (at most the message limit), with the original's size and digest.
+            letters.append(
+                DeadLetter(reason, rejection.detail, raw, HTTP_SOURCE, -1, line_no, keep=limits.max_bytes)
             )
-            results.append(
-                RecordResult(line_no, "rejected", reason=str(rejection.reason), detail=rejection.detail)
-            )
+            results.append(RecordResult(line_no, "rejected", reason=reason, detail=rejection.detail))
             continue
         # The raw bytes go on, not our re-serialisation: the stream validates what the client sent.
         good.append((participant_of(event), raw))
         results.append(RecordResult(line_no, "accepted", event_id=event.event_id))
+    await publisher.dead_letters(letters)
     await publisher.raw(good)
     return results
 

@@ -11,7 +11,7 @@ from schemas.envelope import Envelope
 from schemas.errors import Rejection, RejectReason
 from schemas.routing import participant_of
 from schemas.validate import Limits, decode, parse_object
-from services.cli.rows import Row
+from services.cli.rows import Oversized, Row
 
 DEFAULT_LIMITS = Limits()
 
@@ -54,6 +54,8 @@ def check_row(
     """One row of `check`."""
     event_id = None
     try:
+        if isinstance(row, Oversized):
+            raise Rejection(RejectReason.OVERSIZED, f"row has {row.size} bytes, limit is {limits.max_bytes}")
         obj = decode(row, limits) if isinstance(row, bytes) else row
         event_id = _event_id(obj)
         if source is not None:

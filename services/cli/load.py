@@ -25,7 +25,7 @@ from schemas.topics import Topics
 from schemas.validate import Limits
 from services.cli.check import DEFAULT_LIMITS, Rejected, check_row
 from services.cli.errors import CliError, InputError
-from services.cli.rows import Format, format_of, read_rows, survey
+from services.cli.rows import Format, Record, format_of, read_rows, survey
 from services.cli.sink import KafkaSink, Sink
 
 PROG = "campaigns-load"
@@ -66,24 +66,27 @@ async def load(
     """Validate every row of the file; send the accepted ones to `sink` and dead-letter the rejected
     ones there (None: a dry run, nothing sent).
 
-    A dead letter carries the row's raw bytes (see `rows`), source topic ``cli:<file name>``,
+    A dead letter carries the row's raw bytes (see `rows`; at most the message limit of them, with
+    the whole row's size and SHA-256 in its headers), source topic ``cli:<file name>``,
     partition -1 and the row's first line number as its offset, as the HTTP door does for a body.
     The caller owns the sink: close it afterwards, which waits for the broker's confirmations.
     Raises InputError if the file cannot be read as a whole; a bad row is a Rejected in the report.
     """
-    total = survey(path, require_utf8=fmt is Format.CSV)
+    is_csv = fmt is Format.CSV
+    total = survey(path, require_utf8=is_csv, max_line_bytes=limits.max_bytes if is_csv else None)
     report = Report(dry_run=sink is None)
     seen = 0
     with tqdm(total=total, unit="line", file=sys.stderr, disable=not progress, desc=path.name) as bar:
-        for line, row, raw in read_rows(path, fmt):
-            outcome = check_row(line, row, now, source=source, limits=limits)
+        for record in read_rows(path, fmt, limits.max_bytes):
+            line = record.line
+            outcome = check_row(line, record.row, now, source=source, limits=limits)
             bar.update(line - seen)
             seen = line
             report.read += 1
             if isinstance(outcome, Rejected):
                 report.rejected.append(outcome)
                 if sink is not None:
-                    await sink.dead_letter(_letter(outcome, raw, path))
+                    await sink.dead_letter(_letter(outcome, record, path, limits))
                 continue
             report.accepted += 1
             if sink is not None:
@@ -92,14 +95,17 @@ async def load(
     return report
 
 
-def _letter(rejected: Rejected, raw: bytes, path: Path) -> DeadLetter:
+def _letter(rejected: Rejected, record: Record, path: Path, limits: Limits) -> DeadLetter:
     return DeadLetter(
         reason=str(rejected.reason),
         detail=rejected.detail,
-        raw=raw,
+        raw=record.raw,
         source_topic=f"{CLI_SOURCE}:{path.name}",
         source_partition=-1,
         source_offset=rejected.line,
+        size=record.size,
+        sha256=record.sha256,
+        keep=limits.max_bytes,
     )
 
 

@@ -18,7 +18,7 @@ class Sink(Protocol):
         ...
 
     async def dead_letter(self, letter: DeadLetter) -> None:
-        """A rejected row: its raw bytes, with the reason and where it came from."""
+        """A rejected row: a bounded copy of its raw bytes, with the reason and where it came from."""
         ...
 
     async def close(self) -> None:
@@ -61,7 +61,7 @@ class KafkaSink:
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         # No key, as the other doors: a dead letter belongs to no manager, it waits for a person.
-        await self._produce(self._dead_letter_topic, None, letter.raw, letter.headers())
+        await self._produce(self._dead_letter_topic, None, letter.value, letter.headers())
 
     async def close(self) -> None:
         try:

@@ -7,7 +7,6 @@ Ranking itself is the core's (`streams.core.ranking`); this only picks the stand
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 from schemas.errors import Rejection
 from schemas.events import OrgChanged
 from schemas.validate import read_canonical
+from schemas.wire_json import load_json
 from services.readmodel.errors import RankingNotOffered, UnknownCompetition
 from services.readmodel.org import OrgDirectory
 from streams.core.calendar import day_of
@@ -49,6 +49,7 @@ class Board:
         self._catalog = Catalog([])
         self.org = OrgDirectory()
         self.revision = 0
+        self.invalid = 0  # records ignored because they could not be read (poison)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -61,7 +62,7 @@ class Board:
         cid, sep, cm_id = (name or "").partition("|")
         if not sep or not cid or not cm_id:
             log.error("readmodel: ignoring standings record with key %r", name)
-            return False
+            return self._ignored()
         held = self._standings.get(cid, {})
         if value is None:
             if held.pop(cm_id, None) is None:
@@ -70,10 +71,10 @@ class Board:
                 self._standings.pop(cid, None)
             return self._bump()
         try:
-            standing = Standing.from_dict(json.loads(value))
-        except (ValueError, ValidationError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            standing = Standing.from_dict(load_json(value))
+        except (Rejection, ValidationError) as exc:
             log.error("readmodel: ignoring invalid standing %s: %s", name, exc)
-            return False
+            return self._ignored()
         if held.get(cm_id) == standing:
             return False
         self._standings.setdefault(cid, {})[cm_id] = standing
@@ -98,18 +99,22 @@ class Board:
         name = key.decode() if isinstance(key, bytes) else key
         if not name:
             log.error("readmodel: ignoring org record without a key")
-            return False
+            return self._ignored()
         if value is None:
             return self.org.put(name, None) and self._bump()
         try:
             event = read_canonical(value)
         except Rejection as exc:
             log.error("readmodel: ignoring invalid org record %s: %s", name, exc)
-            return False
+            return self._ignored()
         if not isinstance(event, OrgChanged):
             log.error("readmodel: ignoring %s record on the org topic (key %s)", event.type, name)
-            return False
+            return self._ignored()
         return self.org.put(name, event) and self._bump()
+
+    def _ignored(self) -> bool:
+        self.invalid += 1
+        return False
 
     def _bump(self) -> bool:
         self.revision += 1

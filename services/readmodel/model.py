@@ -3,6 +3,9 @@ beginning, keeps following them, and reads the competitions with the workers' ow
 
 No consumer group: every replica reads every partition itself, so replicas never share work and
 each one holds the whole picture. aiokafka's errors stop here.
+
+No record stops a follower: one that cannot be read is logged, counted (`poisoned`) and skipped,
+and `health()` tells whether each follower is still running.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from schemas.topics import Topics
 from services.readmodel.board import Board, Leaderboard
 from streams.core.rules import Competition, RankingKind
 from streams.core.standing import Standing
-from streams.follow import follow
+from streams.follow import Handler, follow
 from streams.rules_feed import RulesFeed
 
 log = logging.getLogger(__name__)
@@ -33,12 +36,18 @@ class ReadModel:
         self._tasks: list[asyncio.Task[None]] = []
         self.standings_ready = asyncio.Event()
         self.org_ready = asyncio.Event()
+        self._skipped = 0  # records a follower could not take at all (see _skip)
 
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        competitions = self._topics.competitions
+        # The rules feed's own handler, one record at a time: a competitions record it raises on
+        # must not stop the API's view of the rules (RulesFeed.run would stop there). Rules are few.
+        take_rules = self._one_by_one(competitions, self._rules._take)
+        rules = follow(self._bootstrap, competitions, take_rules, self._rules.ready)
         self._tasks = [
-            asyncio.create_task(self._rules.run(), name="readmodel-rules"),
+            asyncio.create_task(rules, name="readmodel-rules"),
             asyncio.create_task(
                 self._follow(self._topics.standings, self.board.put, self.standings_ready),
                 name="readmodel-standings",
@@ -62,6 +71,39 @@ class ReadModel:
     def ready(self) -> bool:
         """Caught up with the competitions, standings and org topics as they were at start-up."""
         return self._rules.ready.is_set() and self.standings_ready.is_set() and self.org_ready.is_set()
+
+    @property
+    def poisoned(self) -> int:
+        """Records skipped because they could not be read, since start-up."""
+        return self._skipped + self.board.invalid + self._rules.invalid
+
+    def stopped(self) -> dict[str, str]:
+        """Followers that are no longer running, with why (none while all is well)."""
+        out: dict[str, str] = {}
+        for task in self._tasks:
+            if task.done():
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    out[task.get_name()] = f"{type(error).__name__}: {error}"
+                else:
+                    out[task.get_name()] = "cancelled" if task.cancelled() else "finished"
+        return out
+
+    def health(self) -> dict[str, Any]:
+        """Caught up with what each topic held at start-up, every follower running, poison seen."""
+        stopped = self.stopped() if self._tasks else {"readmodel": "not started"}
+        caught_up = {
+            "competitions": self._rules.ready.is_set(),
+            "standings": self.standings_ready.is_set(),
+            "org": self.org_ready.is_set(),
+        }
+        return {
+            "ok": all(caught_up.values()) and not stopped,
+            "caught_up": caught_up,
+            "stopped": stopped,
+            "poisoned": self.poisoned,
+            "revision": self.revision,
+        }
 
     @property
     def revision(self) -> int:
@@ -111,11 +153,37 @@ class ReadModel:
         def take(records: Sequence[Any]) -> None:
             changed = False
             for m in records:
-                changed = put(m.key, m.value) or changed
+                try:
+                    changed = put(m.key, m.value) or changed
+                except Exception as exc:
+                    self._skip(topic, m, exc)
             if changed:
                 self._notify()
 
         await follow(self._bootstrap, topic, take, ready)
+
+    def _one_by_one(self, topic: str, handle: Handler) -> Handler:
+        """A batch handler of someone else's, fed one record at a time, so a record it raises on
+        is skipped alone (and nothing it counts itself is counted twice)."""
+
+        def take(records: Sequence[Any]) -> None:
+            for m in records:
+                try:
+                    handle([m])
+                except Exception as exc:
+                    self._skip(topic, m, exc)
+
+        return take
+
+    def _skip(self, topic: str, m: Any, exc: Exception) -> None:
+        self._skipped += 1
+        log.error(
+            "readmodel: skipping record %s/%s@%s that cannot be read: %s",
+            topic,
+            getattr(m, "partition", "?"),
+            getattr(m, "offset", "?"),
+            f"{type(exc).__name__}: {exc}"[:300],
+        )
 
 
 def _report_death(task: asyncio.Task[None]) -> None:

@@ -1,42 +1,95 @@
-"""Kafka records to store rows: pure, so the mapping is tested without a broker."""
+"""Kafka records to store rows: pure, so the mapping is tested without a broker.
+
+`ledger_row` and `dead_letter_row` raise for a record they cannot turn into a row; the sink then
+stores `parked_row` instead (services/sink/writer.py). Every text that reaches the database is
+bounded and free of NUL characters (PostgreSQL's text type cannot hold them), and every copy of
+foreign bytes is cut to `keep` bytes.
+"""
 
 from __future__ import annotations
 
-import json
+import hashlib
+import re
 from dataclasses import asdict
 from typing import Any
 
 from schemas.dead_letters import DeadLetter
+from schemas.errors import Rejection
+from schemas.wire_json import load_json
 from streams.core.ledger import LedgerEntry
 
+_REASON_CHARS = 64  # the dead_letters.reason column
+_DETAIL_CHARS = 2000
+_EVENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+_KEY_BYTES = 1024
 
-def ledger_row(value: bytes) -> dict[str, Any]:
-    return asdict(LedgerEntry.from_dict(json.loads(value)))
+
+def ledger_row(value: bytes | None) -> dict[str, Any]:
+    if not value:
+        raise ValueError("a ledger record without a value")
+    obj = load_json(value)
+    if not isinstance(obj, dict):
+        raise ValueError(f"a ledger entry must be a JSON object, got {type(obj).__name__}")
+    return asdict(LedgerEntry.from_dict(obj))
 
 
 def dead_letter_row(
-    topic: str, partition: int, offset: int, value: bytes | None, headers: dict[str, bytes]
+    topic: str, partition: int, offset: int, value: bytes | None, headers: dict[str, bytes], keep: int
 ) -> dict[str, Any]:
     """Keyed by the dead letter's own place in its topic, so a redelivery is stored once; the
-    door it came through (raw topic and offset, or HTTP and line) is kept in the detail."""
+    door it came through (raw topic and offset, or HTTP and line) is kept in the detail, and so
+    are the original's size and SHA-256 when the stored copy is not all of it."""
     letter = DeadLetter.from_record(value, headers)
+    copy = letter.raw[:keep]  # a hand-written dead letter may be bigger than any door sends
     origin = f"{letter.source_topic}@{letter.source_partition}:{letter.source_offset}"
+    if len(copy) < letter.original_size:
+        origin += f"; first {len(copy)} of {letter.original_size} bytes kept, sha256 {letter.original_sha256}"
     return {
         "source_topic": topic,
         "source_partition": partition,
         "source_offset": offset,
-        "reason": letter.reason or "unknown",
-        "detail": f"{letter.detail} (from {origin})",
-        "raw": letter.raw,
-        "event_id": _event_id(letter.raw),
+        "reason": clean_text(letter.reason, _REASON_CHARS) or "unknown",
+        "detail": clean_text(f"{letter.detail} (from {origin})", _DETAIL_CHARS),
+        "raw": copy,
+        "event_id": _event_id(copy) if len(copy) == letter.original_size else None,
     }
+
+
+def parked_row(
+    topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, reason: str, keep: int
+) -> dict[str, Any]:
+    """A record the sink could not store: where it was, why, and a bounded copy of it."""
+    whole = value or b""
+    return {
+        "source_topic": topic,
+        "source_partition": partition,
+        "source_offset": offset,
+        "reason": clean_text(reason, _DETAIL_CHARS),
+        "key": None if key is None else key[:_KEY_BYTES],
+        "value": None if value is None else value[:keep],
+        "value_size": len(whole),
+        "value_sha256": hashlib.sha256(whole).hexdigest(),
+    }
+
+
+def describe(exc: BaseException) -> str:
+    """Why a record could not be stored, in one bounded line."""
+    if isinstance(exc, Rejection):
+        return f"{exc.reason}: {exc.detail}"[:_DETAIL_CHARS]
+    return f"{type(exc).__name__}: {exc}"[:_DETAIL_CHARS]
+
+
+def clean_text(text: str, limit: int) -> str:
+    """At most `limit` characters, no NUL, no lone surrogates: storable on every database."""
+    cut = text[:limit].replace("\x00", "\N{REPLACEMENT CHARACTER}")
+    return cut.encode("utf-8", "replace").decode("utf-8")
 
 
 def _event_id(raw: bytes) -> str | None:
     """The event id when the bytes still say one: lets an operator find a rejected event."""
     try:
-        obj = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        obj = load_json(raw)
+    except Rejection:
         return None
     value = obj.get("event_id") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+    return value if isinstance(value, str) and _EVENT_ID.fullmatch(value) else None

@@ -1,28 +1,35 @@
 """The sink loop: read a batch, write it idempotently, then commit the offsets.
 
 At-least-once by design: a crash between the write and the commit re-delivers the batch, and
-the store ignores entry ids (and dead-letter positions) it already holds.
+the store ignores entry ids (and dead-letter and parked positions) it already holds. A record
+that cannot be stored is parked and the loop goes on (services/sink/writer.py). Every few seconds
+the loop writes a heartbeat row with the positions it has committed: the API's /readyz reads it,
+and a loop that is stuck (or a database it cannot reach) stops beating.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from services.settings import ServiceSettings
-from services.sink.records import dead_letter_row, ledger_row
-from services.store import Store, StoreUnavailable
+from services.sink.writer import Outcome, Writer
+from services.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger("sink")
 
+T = TypeVar("T")
 
-async def _with_retry(call: Callable[[], Any]) -> Any:
+
+async def _with_retry(call: Callable[[], T]) -> T:
     delay = 0.5
     while True:
         try:
@@ -34,33 +41,69 @@ async def _with_retry(call: Callable[[], Any]) -> Any:
             delay = min(delay * 2, 10.0)
 
 
+class Heartbeat:
+    """What the sink has done since it started, written to the store at most every `every` s."""
+
+    def __init__(self, store: Store, name: str, every: float) -> None:
+        self._store = store
+        self._name = name
+        self._every = every
+        self._started_at = datetime.now(UTC)
+        self._next = 0.0
+        self.positions: dict[str, int] = {}
+        self.written = 0
+        self.parked = 0
+
+    def add(self, outcome: Outcome) -> None:
+        self.written += outcome.stored
+        self.parked += outcome.parked
+
+    async def maybe_beat(self) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self._every
+        beat = partial(
+            self._store.beat,
+            self._name,
+            started_at=self._started_at,
+            positions=dict(self.positions),
+            written=self.written,
+            parked=self.parked,
+        )
+        try:
+            await asyncio.to_thread(beat)
+        except StoreError as exc:
+            # No retry: a missed beat is what readiness should see while the database is away.
+            log.warning("sink: heartbeat not written: %s", exc)
+
+
 async def run(settings: ServiceSettings, store: Store, stop: asyncio.Event) -> None:
     topics = settings.topics
     consumer = AIOKafkaConsumer(
         topics.ledger,
         topics.dead_letters,
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"{settings.app_id}-sink",
+        group_id=settings.sink_name,
         # The workers write inside transactions: an aborted one's entries must never be stored.
         isolation_level="read_committed",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
+    writer = Writer(store, topics.ledger, keep=settings.max_message_bytes)
+    heartbeat = Heartbeat(store, settings.sink_name, settings.sink_heartbeat_seconds)
     await consumer.start()
     print("sink: ready", flush=True)
     try:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=500, max_records=settings.sink_batch_size)
             for tp, messages in batch.items():
-                if tp.topic == topics.ledger:
-                    rows = [ledger_row(m.value) for m in messages if m.value]
-                    await _with_retry(partial(store.add_ledger_entries, rows))
-                else:
-                    for m in messages:
-                        row = dead_letter_row(tp.topic, m.partition, m.offset, m.value, dict(m.headers or ()))
-                        await _with_retry(partial(store.add_dead_letter, **row))
+                heartbeat.add(await _with_retry(partial(writer.write, tp.topic, messages)))
             if batch:
                 await consumer.commit()
+                for tp in batch.keys() & consumer.assignment():
+                    heartbeat.positions[f"{tp.topic}/{tp.partition}"] = await consumer.position(tp)
+            await heartbeat.maybe_beat()
     except KafkaError as exc:
         log.error("sink: Kafka error: %s", exc)
         raise

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from services.store.engine import WRITE, build_engine
 from services.store.errors import StoreConflict, StoreDataError, StoreError, translated
 from services.store.rows import checked_row
-from services.store.tables import Base, Competition, DeadLetter, LedgerEntry
+from services.store.tables import Base, Competition, DeadLetter, LedgerEntry, ParkedRecord, SinkHeartbeat
 
 PUBLISHED = "published"
 _BATCH = 1000
@@ -40,6 +40,8 @@ _BATCH = 1000
 _ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
 _dead: Table = DeadLetter.__table__  # type: ignore[assignment]
 _competitions: Table = Competition.__table__  # type: ignore[assignment]
+_parked: Table = ParkedRecord.__table__  # type: ignore[assignment]
+_beats: Table = SinkHeartbeat.__table__  # type: ignore[assignment]
 
 
 class Store:
@@ -267,6 +269,99 @@ class Store:
         for row in rows:
             row["definition"] = json.loads(row["definition"])
         return rows
+
+    # --- the sink's bookkeeping ----------------------------------------------------------
+
+    def park_record(
+        self,
+        *,
+        source_topic: str,
+        source_partition: int,
+        source_offset: int,
+        reason: str,
+        key: bytes | None,
+        value: bytes | None,
+        value_size: int,
+        value_sha256: str,
+        parked_at: datetime | None = None,
+    ) -> bool:
+        """Keep a record the sink could not store; False if this position is already parked."""
+        row = checked_row(
+            _parked,
+            {
+                "source_topic": source_topic,
+                "source_partition": source_partition,
+                "source_offset": source_offset,
+                "reason": reason,
+                "key": key,
+                "value": value,
+                "value_size": value_size,
+                "value_sha256": value_sha256,
+                "parked_at": parked_at or datetime.now(UTC),
+            },
+        )
+        stmt = (
+            self._insert(_parked)
+            .values(row)
+            .on_conflict_do_nothing(
+                index_elements=[_parked.c.source_topic, _parked.c.source_partition, _parked.c.source_offset]
+            )
+            .returning(_parked.c.id)
+        )
+        with self._writing() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def parked_records(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recently parked records, newest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise StoreDataError(f"limit must be a positive integer, got {limit!r}")
+        query = select(_parked).order_by(_parked.c.id.desc()).limit(limit)
+        with self._reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def parked_count(self) -> int:
+        with self._reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(_parked)).scalar_one())
+
+    def beat(
+        self,
+        name: str,
+        *,
+        started_at: datetime,
+        positions: Mapping[str, int],
+        written: int,
+        parked: int,
+        at: datetime | None = None,
+    ) -> None:
+        """Record that the sink `name` is alive (one row per name, replaced on every beat)."""
+        row = checked_row(
+            _beats,
+            {
+                "name": name,
+                "beat_at": at or datetime.now(UTC),
+                "started_at": started_at,
+                "positions": json.dumps(dict(sorted(positions.items())), separators=(",", ":")),
+                "written": written,
+                "parked": parked,
+            },
+        )
+        stmt = self._insert(_beats).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_beats.c.name],
+            set_={column: stmt.excluded[column] for column in row if column != "name"},
+        )
+        with self._writing() as conn:
+            conn.execute(stmt)
+
+    def heartbeat(self, name: str) -> dict[str, Any] | None:
+        """The sink's last beat (``positions`` as a dict), or None if it never beat."""
+        with self._reading() as conn:
+            found = conn.execute(select(_beats).where(_beats.c.name == name)).first()
+        if found is None:
+            return None
+        row = dict(found._mapping)
+        row["positions"] = json.loads(row["positions"])
+        return row
 
     # --- plumbing ------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The tables: score ledger (audit and explain), dead letters, published competition rules."""
+"""The tables: score ledger (audit and explain), dead letters, published competition rules, and the
+sink's own bookkeeping (records it could not store, its heartbeat)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,40 @@ class Competition(Base):
     status: Mapped[str] = mapped_column(String(16))
     definition: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ParkedRecord(Base):
+    """A record the ledger sink could not store (poison): kept aside so the sink goes on.
+
+    `value` is a bounded copy; `value_size` and `value_sha256` describe the whole original."""
+
+    __tablename__ = "parked_records"
+    # A re-delivered record (same topic, partition, offset) is parked once.
+    __table_args__ = (UniqueConstraint("source_topic", "source_partition", "source_offset"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    source_topic: Mapped[str] = mapped_column(String(TOPIC_LENGTH))
+    source_partition: Mapped[int] = mapped_column(Integer)
+    source_offset: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value_size: Mapped[int] = mapped_column(BigInteger)
+    value_sha256: Mapped[str] = mapped_column(String(64))
+    parked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SinkHeartbeat(Base):
+    """The sink's last sign of life, written from its loop: readiness reads it (a stuck loop
+    stops beating). `positions` is JSON: {"topic/partition": next offset to read}."""
+
+    __tablename__ = "sink_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(TOPIC_LENGTH), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    positions: Mapped[str] = mapped_column(Text)
+    written: Mapped[int] = mapped_column(BigInteger)  # records stored since the sink started
+    parked: Mapped[int] = mapped_column(BigInteger)  # records parked since the sink started

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from schemas.dead_letters import DeadLetter
-from schemas.records import CM_HEADER, TYPE_HEADER, duplicate_record
+from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, duplicate_record
 from schemas.routing import org_key
 from schemas.topics import Topics
 from streams.dedup_store import DedupStore
@@ -29,7 +29,7 @@ class DedupStage:
         self.dropped = 0
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
-        ids = [(m.key or b"").decode() for m in records]
+        ids = [_event_id(m) for m in records]
         known = self._store.lookup(partition, ids)
         first: dict[str, int] = {}
         copies: dict[str, int] = {}
@@ -41,7 +41,11 @@ class DedupStage:
                 copies[event_id] = count
                 self.dropped += 1
                 out.append(
-                    Out(self._topics.duplicates, m.key, duplicate_record(event_id, count, m.offset, seen[0]))
+                    Out(
+                        self._topics.duplicates,
+                        event_id.encode(),
+                        duplicate_record(event_id, count, m.offset, seen[0]),
+                    )
                 )
                 continue
             if seen is None:
@@ -56,7 +60,7 @@ class DedupStage:
                 letter = DeadLetter(
                     "unprocessable", f"{type(exc).__name__}: {exc}"[:500], value, m.topic, partition, m.offset
                 )
-                out.append(Out(self._topics.dead_letters, m.key, value, headers=letter.headers()))
+                out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
             out.append(Out(self._topics.validated, cm_id, value))
             if org is not None:
@@ -69,3 +73,10 @@ class DedupStage:
 
     def forget(self, partitions: set[int]) -> None:
         """The store is durable and keyed by offset; nothing to drop."""
+
+
+def _event_id(m: Any) -> str:
+    event_id = dict(m.headers or ()).get(EVENT_ID_HEADER)
+    return (
+        event_id.decode() if event_id is not None else str(json.loads(m.value or b"{}").get("event_id", ""))
+    )

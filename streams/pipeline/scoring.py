@@ -79,12 +79,20 @@ class ScoreStage:
         out: list[Out] = []
         dirty: set[str] = set()
         now = datetime.now(UTC)
-        for m in records:
-            headers = dict(m.headers or ())
-            if CONTROL_HEADER in headers:
-                out += await self._rescore(partition, part, m, dirty, now)
+        i = 0
+        while i < len(records):
+            if not _is_control(records[i]):
+                out += await self._score(partition, part, records[i], dirty, now)
+                i += 1
                 continue
-            out += await self._score(partition, part, m, dirty, now)
+            # Control records in a row (several competitions published together) re-score in one
+            # pass over the history. The result does not depend on that grouping: each
+            # competition's books are rebuilt from the same events either way.
+            run = [records[i]]
+            while i + len(run) < len(records) and _is_control(records[i + len(run)]):
+                run.append(records[i + len(run)])
+            out += await self._rescore(partition, part, run, dirty, now)
+            i += len(run)
         out += self._snapshots(partition, part, dirty)
         return out
 
@@ -114,7 +122,7 @@ class ScoreStage:
             self.dead_letters += 1
             log.error("score: dead letter %s@%s/%s: %s", m.topic, partition, m.offset, exc)
             letter = DeadLetter("scoring_failed", str(exc), m.value or b"", m.topic, partition, m.offset)
-            return [Out(self._topics.dead_letters, m.key, letter.raw, headers=letter.headers())]
+            return [Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers())]
         dirty.add(cm_id)
         key = cm_id.encode()
         return [
@@ -125,32 +133,39 @@ class ScoreStage:
     # -- a rule change --------------------------------------------------------------------------
 
     async def _rescore(
-        self, partition: int, part: Partition, m: Any, dirty: set[str], now: datetime
+        self, partition: int, part: Partition, run: list[Any], dirty: set[str], now: datetime
     ) -> list[Out]:
-        order = Rescore.decode(m.value or b"")
-        name = f"{order.competition_id}:{order.version}"
-        if part.pinned.get(name) == order.status:
-            return []  # the same version published again: nothing changes
-        if not await self._rules.wait_for(order.competition_id, order.version, order.status):
-            log.error("score: %s (%s) never reached the rules feed; rules unchanged", name, order.status)
+        changed: set[str] = set()
+        for m in run:
+            order = Rescore.decode(m.value or b"")
+            name = f"{order.competition_id}:{order.version}"
+            if part.pinned.get(name) == order.status:
+                continue  # the same version published again: nothing changes
+            if not await self._rules.wait_for(order.competition_id, order.version, order.status):
+                log.error("score: %s (%s) never reached the rules feed; rules unchanged", name, order.status)
+                continue
+            part.pinned[name] = order.status
+            changed.add(order.competition_id)
+        if not changed:
             return []
-        part.pinned[name] = order.status
         part.catalog = self._catalog(part.pinned)
         count = 0
         started = datetime.now(UTC)
         # The history as bytes, grouped by manager: parsed one manager at a time, so the peak is
         # the partition's raw history, not its parsed events.
         raw: dict[str, list[bytes]] = {}
-        async for batch in read_range(self._bootstrap, TopicPartition(self.topic, partition), 0, m.offset):
+        async for batch in read_range(
+            self._bootstrap, TopicPartition(self.topic, partition), 0, run[0].offset
+        ):
             for h in batch:
-                if h.value is not None and CONTROL_HEADER not in dict(h.headers or ()):
+                if h.value is not None and not _is_control(h):
                     raw.setdefault((h.key or b"").decode(), []).append(h.value)
         fault.point("score.rescore")
         out: list[Out] = []
         for cm_id in sorted(raw.keys() | part.states.keys()):
             history = _parsed(raw.pop(cm_id, []))
             state, entries = rebuild(
-                cm_id, history, part.catalog, part.states.get(cm_id), only={order.competition_id}, now=now
+                cm_id, history, part.catalog, part.states.get(cm_id), only=changed, now=now
             )
             part.states[cm_id] = state
             dirty.add(cm_id)
@@ -162,11 +177,9 @@ class ScoreStage:
             count += len(history)
         out.append(Out(self._topics.scoring_state, RULES_KEY, rules_record(part.pinned), partition=partition))
         log.info(
-            "score: partition %s re-scored %s v%s (%s) over %d events in %.1f s",
+            "score: partition %s re-scored %s over %d events in %.1f s",
             partition,
-            order.competition_id,
-            order.version,
-            order.status,
+            ", ".join(sorted(changed)),
             count,
             (datetime.now(UTC) - started).total_seconds(),
         )
@@ -228,11 +241,7 @@ class ScoreStage:
         key = cm_id.encode()
         raw: list[bytes] = []
         async for batch in read_range(self._bootstrap, TopicPartition(self.topic, partition), 0, upto):
-            raw += [
-                h.value
-                for h in batch
-                if h.key == key and h.value is not None and CONTROL_HEADER not in dict(h.headers or ())
-            ]
+            raw += [h.value for h in batch if h.key == key and h.value is not None and not _is_control(h)]
         return _parsed(raw)
 
 
@@ -244,3 +253,7 @@ def _parsed(raw: list[bytes]) -> list[Envelope]:
         except (Rejection, ValueError):
             continue  # parked when it was first scored
     return events
+
+
+def _is_control(m: Any) -> bool:
+    return any(k == CONTROL_HEADER for k, _ in m.headers or ())

@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas import Limits, Rejection, parse_event
 from schemas.dead_letters import DeadLetter
-from schemas.records import CM_HEADER, TYPE_HEADER
+from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER
 from schemas.routing import participant_of
 from schemas.topics import Topics
 from streams.pipeline.stage import Out
@@ -42,14 +42,21 @@ class ValidateStage:
                 self.rejected += 1
                 log.warning("dead letter %s@%s/%s: %s %s", m.topic, partition, m.offset, reason, detail)
                 letter = DeadLetter(reason, detail, raw, m.topic, partition, m.offset)
-                out.append(Out(self._topics.dead_letters, m.key, raw, headers=letter.headers()))
+                out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
             out.append(
                 Out(
                     self._topics.accepted,
-                    event.event_id.encode(),
+                    # Keyed by manager, like every topic after it: a manager's events keep their
+                    # order end to end (the core folds balances in as_of order), and copies of
+                    # one event, which name the same manager, still meet in one dedup partition.
+                    cm_id.encode(),
                     event.model_dump_json().encode(),
-                    headers=[(CM_HEADER, cm_id.encode()), (TYPE_HEADER, event.type.encode())],
+                    headers=[
+                        (EVENT_ID_HEADER, event.event_id.encode()),
+                        (CM_HEADER, cm_id.encode()),
+                        (TYPE_HEADER, event.type.encode()),
+                    ],
                 )
             )
         return out

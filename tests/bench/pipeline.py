@@ -38,6 +38,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.records import RULES_KEY
 from schemas.topics import Topics
 from streams.admin import ensure_topics, partitions_of
+from streams.follow import read_range
 from tests.bench.workload import mixed_competitions, year_of_events
 from tests.support.kafka import BOOTSTRAP, read_all
 from tests.support.processes import ROOT, Process, new_prefix, worker
@@ -106,14 +107,23 @@ async def group_offsets(group: str) -> dict[TopicPartition, int]:
         await admin.close()
 
 
+async def data_end(tp: TopicPartition, end: int) -> int:
+    """One past the partition's last record: a transaction's commit marker may follow it."""
+    last = 0
+    async for records in read_range(BOOTSTRAP, tp, max(0, end - 3), end):
+        last = records[-1].offset + 1
+    return last
+
+
 async def drained(topics: Topics) -> bool:
-    """Every stage's group has committed up to the end of its input topic."""
+    """Every stage's group has committed past the last record of its input topic."""
     app = f"{topics.prefix}{APP_PREFIX}"
     for stage, topic in (("validate", topics.raw), ("dedup", topics.accepted), ("score", topics.validated)):
         ends = await end_offsets(topic)
         done = await group_offsets(f"{app}-{stage}")
-        if any(end > done.get(tp, 0) for tp, end in ends.items()):
-            return False
+        for tp, end in ends.items():
+            if done.get(tp, 0) < end and done.get(tp, 0) < await data_end(tp, end):
+                return False
     return True
 
 
@@ -145,7 +155,7 @@ async def raw_consume_rate(topic: str) -> float:
             consumer.seek(tp, 0)
         count = 0
         t = time.perf_counter()
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
                 for m in records:
                     json.loads(m.value)
@@ -313,7 +323,8 @@ async def scenario_a(results: dict[str, float], log_dir: Path) -> None:
 
 
 async def scenario_c(results: dict[str, float], log_dir: Path) -> None:
-    """1,000,000 events in the history; then a competition is published and re-scores them."""
+    """1,000,000 events in the history; then one rule change: the year-long 小小银行家 scorecard
+    is published, and every partition re-scores its history for it."""
     topics = Topics(new_prefix())
     proc = await fresh_worker(topics.prefix, log_dir, "c")
     try:
@@ -323,7 +334,7 @@ async def scenario_c(results: dict[str, float], log_dir: Path) -> None:
         sent = await produce(topics.validated, events)
         await wait_drained(topics)
         t = time.perf_counter()
-        await publish(topics, mixed_competitions())
+        await publish(topics, [c for c in mixed_competitions() if c.id == "little-banker"])
         results["replay_1m_s"] = (await wait_drained(topics) - t) * (1_000_000 / sent)
         print(f"  C: re-scored {sent:,} events in {results['replay_1m_s'] * sent / 1_000_000:.1f} s")
     finally:

@@ -4,6 +4,7 @@ sent, exit codes."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -409,3 +410,57 @@ async def test_kafka_sink_names_the_dead_letter_topic_when_a_dead_letter_fails()
     await sink.dead_letter(DeadLetter("empty", "no bytes", b"", "cli:x.jsonl", -1, 1))
     with pytest.raises(BrokerError, match=r"write to events\.deadletter"):
         await sink.close()
+
+
+# --- hostile files ---------------------------------------------------------------------------
+
+
+async def test_an_oversized_jsonl_line_is_refused_by_number_and_dead_lettered_cut(tmp_path: Path) -> None:
+    huge = "[" * 3_000_000
+    path = write(tmp_path, "x.jsonl", "\n".join([line(opened("evt-1")), huge, line(opened("evt-3"))]) + "\n")
+    sink = FakeSink()
+    report = await load(path, Format.JSONL, sink, NOW)
+
+    assert [(r.line, r.reason, r.detail) for r in report.rejected] == [
+        (2, RejectReason.OVERSIZED, "row has 3000000 bytes, limit is 65536")
+    ]
+    assert [json.loads(value)["event_id"] for _, value in sink.sent] == ["evt-1", "evt-3"]
+    (letter,) = sink.letters
+    assert (len(letter.value), letter.original_size, letter.truncated) == (65_536, 3_000_000, True)
+    assert letter.original_sha256 == hashlib.sha256(huge.encode()).hexdigest()
+
+
+async def test_hostile_jsonl_lines_are_each_refused_with_their_reason(tmp_path: Path) -> None:
+    balance = line(opened("evt-2")).replace('"basic"', "9" * 5000)
+    lines = [
+        line(opened("evt-1")),
+        "[" * 60_000,
+        balance,
+        line(opened("evt-4"))[:-1] + ', "event_id": "evt-x"}',
+        line(opened("evt-5")).replace('"non_credit"', "NaN"),
+    ]
+    report = await load(write(tmp_path, "x.jsonl", "\n".join(lines)), Format.JSONL, FakeSink(), NOW)
+    assert reported(report.rejected) == [
+        (2, RejectReason.TOO_DEEP),
+        (3, RejectReason.NUMBER_TOO_LONG),
+        (4, RejectReason.DUPLICATE_KEY),
+        (5, RejectReason.MALFORMED_JSON),
+    ]
+    assert report.accepted == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEADER + "\n" + "x" * 70_000 + "\n", "x.csv line 2 is longer than 65536 bytes"),
+        (HEADER + '\nevt-1,"' + "\n".join(["y" * 999] * 150) + '"\n', "field larger than field limit"),
+    ],
+    ids=["long-line", "csv-field-limit"],
+)
+def test_a_csv_the_parser_cannot_read_safely_exits_2_naming_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = write(tmp_path, "x.csv", text)
+    assert main([str(path), "--dry-run"]) == 2
+    last = capsys.readouterr().err.splitlines()[-1]  # after the progress bar, if it started
+    assert last.startswith("campaigns-load: ") and message in last

@@ -1,0 +1,98 @@
+"""The sink's record-to-row mapping: a record it cannot read raises (the sink parks it); every
+row it does make is bounded and storable on both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from schemas import SHANGHAI
+from schemas.dead_letters import DeadLetter
+from schemas.errors import Rejection, RejectReason
+from services.sink.records import clean_text, dead_letter_row, ledger_row, parked_row
+from streams.core.ledger import make_entry
+
+
+def _entry_bytes() -> bytes:
+    entry = make_entry(
+        competition_id="feb-opening",
+        rule_version=1,
+        event_id="evt-1",
+        cm_id="cm-1",
+        sub_branch_id=None,
+        team_id=None,
+        occurred_at=datetime(2026, 2, 3, 10, 0, tzinfo=SHANGHAI),
+        points=Decimal("1.50"),
+        component="opening",
+        reason="开立基本户",
+    )
+    return json.dumps(entry.to_dict()).encode()
+
+
+def test_a_ledger_entry_becomes_a_row() -> None:
+    assert ledger_row(_entry_bytes())["points"] == Decimal("1.50")
+
+
+def test_deeply_nested_ledger_bytes_are_refused_without_recursing() -> None:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100)
+    try:
+        with pytest.raises(Rejection) as caught:
+            ledger_row(b"[" * 200_000)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert caught.value.reason is RejectReason.TOO_DEEP
+
+
+@pytest.mark.parametrize("value", [None, b"", b"[1, 2]", b"\xff", b'{"entry_id": "e"}'])
+def test_what_is_not_a_ledger_entry_raises(value: bytes | None) -> None:
+    with pytest.raises(Exception):  # noqa: B017 - any exception: the writer parks the record
+        ledger_row(value)
+
+
+def test_the_reported_dead_letter_of_200_kb_of_brackets_becomes_a_bounded_row() -> None:
+    original = b"[" * 200_000
+    letter = DeadLetter("oversized", "message has 200000 bytes", original, "http", -1, 1)
+    row = dead_letter_row("events.deadletter", 0, 5, letter.value, dict(letter.headers()), keep=65_536)
+    assert len(row["raw"]) == 65_536
+    assert row["event_id"] is None
+    assert "first 65536 of 200000 bytes kept" in row["detail"]
+    assert hashlib.sha256(original).hexdigest() in row["detail"]
+
+
+def test_a_hand_written_dead_letter_is_cut_and_cleaned() -> None:
+    headers = {"dlq.reason": b"r" * 500, "dlq.detail": b"nul\x00inside " + b"d" * 10_000}
+    row = dead_letter_row("events.deadletter", 1, 2, b"x" * 2_000_000, headers, keep=1000)
+    assert len(row["raw"]) == 1000
+    assert len(row["reason"]) == 64
+    assert len(row["detail"]) <= 2000
+    assert "\x00" not in row["detail"]
+
+
+def test_the_event_id_is_taken_only_when_it_is_a_valid_id() -> None:
+    def event_id(raw: bytes) -> str | None:
+        letter = DeadLetter("x", "y", raw, "t", 0, 0)
+        return dead_letter_row("dl", 0, 0, letter.value, dict(letter.headers()), keep=65_536)["event_id"]
+
+    assert event_id(b'{"event_id": "evt-7", "type": 1}') == "evt-7"
+    assert event_id(b'{"event_id": "evt\\u0000nul"}') is None
+    assert event_id(b'{"event_id": "' + b"e" * 200 + b'"}') is None
+    assert event_id(b'{"event_id": "evt-1", "n": ' + b"9" * 5000 + b"}") is None
+
+
+def test_a_parked_row_keeps_a_bounded_copy_with_the_whole_size_and_digest() -> None:
+    value = b"\x00" * 300_000
+    row = parked_row("score.ledger", 3, 99, b"k" * 5000, value, "Rejection: \x00", keep=65_536)
+    assert (len(row["value"]), row["value_size"]) == (65_536, 300_000)
+    assert row["value_sha256"] == hashlib.sha256(value).hexdigest()
+    assert len(row["key"]) == 1024
+    assert "\x00" not in row["reason"]
+
+
+def test_clean_text_removes_what_postgresql_cannot_store() -> None:
+    assert clean_text("a\x00b\ud800c", 100) == "a\ufffdb?c"
