@@ -52,6 +52,8 @@ class StreamSettings(SharedSettings):
     # named after the topic. Shared by the workers of one machine, so a partition that moves
     # between them keeps its ids.
     dedup_dir: str = ".run/dedup"
+    # The worker's /healthz and /readyz on 127.0.0.1 (streams/health.py); 0 = not served.
+    health_port: int = 0
     # Kill tests only: "<point>:<n>" SIGKILLs the worker at that point (streams/pipeline/fault.py).
     fault: str = ""
 

@@ -7,6 +7,7 @@ root=$PWD
 pids=.run/pids
 logs=.run/logs
 api_port=${CAMPAIGNS_API_PORT:-8000}
+worker_health_port=${CAMPAIGNS_HEALTH_PORT:-8001}
 py=.venv/bin/python
 
 say() { printf 'run: %s\n' "$*"; }
@@ -31,7 +32,7 @@ launch() {  # name, ready-text, command...
 start() {
   mkdir -p "$pids" "$logs" .run/worker
   deploy/kafka/kafka.sh start
-  launch worker "Worker]: Ready" "$py" -m streams worker -l info
+  CAMPAIGNS_HEALTH_PORT=$worker_health_port launch worker "Worker]: Ready" "$py" -m streams worker -l info
   launch sink "sink: ready" "$py" -m services.sink
   launch api "Uvicorn running" "$py" -m services.api
   if [ -f services/demo/__main__.py ]; then
@@ -41,6 +42,7 @@ start() {
 
   普惠金融 campaigns platform is running (everything binds to 127.0.0.1):
     API and pages   http://127.0.0.1:$api_port/        (OpenAPI docs: http://127.0.0.1:$api_port/docs)
+    worker health   http://127.0.0.1:$worker_health_port/readyz
     Kafka broker    127.0.0.1:${KAFKA_PORT:-9092}                (log: $(deploy/kafka/kafka.sh log | sed "s|^$root/||"))
     database        SQLite at .run/campaigns.db
     logs            $logs/{worker,sink,api,demo}.log

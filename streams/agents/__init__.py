@@ -1,6 +1,7 @@
 """The worker's one faust task: it runs the pipeline (streams/worker.py) while faust runs the app."""
 
 from streams.app import app, settings
+from streams.health import serve
 from streams.worker import Worker
 
 worker = Worker(settings)
@@ -8,7 +9,12 @@ worker = Worker(settings)
 
 @app.task  # type: ignore[untyped-decorator]
 async def run_pipeline() -> None:
-    await worker.run()
+    runner = await serve(worker, settings.health_port) if settings.health_port else None
+    try:
+        await worker.run()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
 
 
 __all__ = ["app", "run_pipeline", "worker"]

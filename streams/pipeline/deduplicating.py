@@ -26,7 +26,8 @@ class DedupStage:
         self.topic = topics.accepted
         self._topics = topics
         self._store = store
-        self.dropped = 0
+        self.dropped = 0  # copies of events seen before
+        self.parked = 0  # records sent to the dead letters
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         ids = [_event_id(m) for m in records]
@@ -57,6 +58,7 @@ class DedupStage:
                 cm_id = headers.get(CM_HEADER) or json.loads(value)["data"]["cm_id"].encode()
                 org = org_key(json.loads(value)) if headers.get(TYPE_HEADER) == b"org.changed" else None
             except Exception as exc:  # only the validator writes here; still, never stop on a record
+                self.parked += 1
                 letter = DeadLetter(
                     "unprocessable", f"{type(exc).__name__}: {exc}"[:500], value, m.topic, partition, m.offset
                 )

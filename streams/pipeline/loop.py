@@ -59,8 +59,11 @@ class BatchLoop:
         self.records = 0
         self.failures = 0
         self.last_error: str | None = None
+        self.running = False  # inside the consume loop (False before start and after a failure)
+        self.last_batch_at: float | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._positions: dict[TopicPartition, int] = {}  # committed, per partition
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -103,12 +106,14 @@ class BatchLoop:
         consumer.subscribe([self.stage.topic], listener=_Rebalance(self))
         log.info("%s: reading %s as %s", self.stage.name, self.stage.topic, self.group_id)
         try:
+            self.running = True
             while True:
                 batch = await self._next_batch(consumer)
                 if batch:
                     async with self.busy:
                         await self._handle(consumer, batch)
         finally:
+            self.running = False
             await consumer.stop()
             if self._producer is not None:
                 await self._producer.stop()
@@ -140,6 +145,7 @@ class BatchLoop:
                 tp: max(records[-1].offset + 1, await consumer.position(tp)) for tp, records in work.items()
             }
             await self._commit(outputs, offsets)
+            self._positions.update(offsets)
         except asyncio.CancelledError:
             self.stage.forget(partitions)
             raise
@@ -147,6 +153,7 @@ class BatchLoop:
             await self._recover(consumer, partitions, exc)
             return
         self.stage.committed(partitions)
+        self.last_batch_at = time.time()
         self.batches += 1
         self.records += sum(len(r) for r in work.values())
 
@@ -196,12 +203,32 @@ class BatchLoop:
             else:
                 consumer.seek(tp, committed)
 
+    def lag(self) -> int | None:
+        """Records behind the partitions' high watermarks as of the last fetch (None: unknown)."""
+        consumer = self._consumer
+        if consumer is None or not self.running:
+            return None
+        behind = 0
+        for tp in consumer.assignment():
+            # read_committed: the last stable offset is as far as this consumer can get.
+            end = consumer.last_stable_offset(tp)
+            if end is None:
+                end = consumer.highwater(tp)
+            committed = self._positions.get(tp)
+            if end is not None and committed is not None:
+                behind += max(0, end - committed)
+        return behind
+
     def status(self) -> dict[str, Any]:
+        assigned = sorted(tp.partition for tp in self._consumer.assignment()) if self._consumer else []
         return {
             "stage": self.stage.name,
+            "running": self.running,
+            "partitions": assigned,
             "batches": self.batches,
             "records": self.records,
             "failures": self.failures,
             "last_error": self.last_error,
-            "at": time.time(),
+            "last_batch_at": self.last_batch_at,
+            "lag": self.lag(),
         }

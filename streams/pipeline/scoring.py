@@ -62,7 +62,7 @@ class ScoreStage:
         self._topics = topics
         self._rules = rules
         self._partitions: dict[int, Partition] = {}
-        self.dead_letters = 0
+        self.parked = 0
 
     # -- the loop's hooks ---------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class ScoreStage:
         except (Rejection, CoreError, ValueError, ArithmeticError, RecursionError) as exc:
             # Cannot happen for an event the validator passed; if it does, park it, don't crash-loop.
             # (Kafka errors while reading history are not caught: the batch is retried.)
-            self.dead_letters += 1
+            self.parked += 1
             log.error("score: dead letter %s@%s/%s: %s", m.topic, partition, m.offset, exc)
             letter = DeadLetter("scoring_failed", str(exc), m.value or b"", m.topic, partition, m.offset)
             return [Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers())]

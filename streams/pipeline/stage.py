@@ -22,6 +22,7 @@ class Out:
 class Stage(Protocol):
     name: str
     topic: str  # the input topic
+    parked: int  # records this stage sent to the dead letters since start-up
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         """One partition's batch, in offset order, to the records it causes. May keep state in

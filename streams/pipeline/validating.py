@@ -23,7 +23,7 @@ class ValidateStage:
         self.topic = topics.raw
         self._topics = topics
         self._limits = limits
-        self.rejected = 0
+        self.parked = 0
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         now = datetime.now(UTC)
@@ -39,7 +39,7 @@ class ValidateStage:
                 rejection = exc if isinstance(exc, Rejection) else None
                 reason = str(rejection.reason) if rejection else "unprocessable"
                 detail = rejection.detail if rejection else f"{type(exc).__name__}: {exc}"[:500]
-                self.rejected += 1
+                self.parked += 1
                 log.warning("dead letter %s@%s/%s: %s %s", m.topic, partition, m.offset, reason, detail)
                 letter = DeadLetter(reason, detail, raw, m.topic, partition, m.offset)
                 out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))

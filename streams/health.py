@@ -1,0 +1,43 @@
+"""The worker's own health, on 127.0.0.1:<CAMPAIGNS_HEALTH_PORT> (0 = not served).
+
+GET /healthz: 200 while the process's event loop answers (liveness).
+GET /readyz:  200 when the rules feed has caught up and every stage's loop is running and has
+              partitions of its topic; 503 otherwise. Both bodies carry each stage's status:
+              partitions, batches, records, failures, the last error, lag (records behind the
+              last stable offset of its partitions) and how many records it parked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from streams.worker import Worker
+
+
+def readiness(worker: Worker) -> dict[str, Any]:
+    stages = [loop.status() for loop in worker.loops]
+    for loop, status in zip(worker.loops, stages, strict=True):
+        status["parked"] = loop.stage.parked
+    problems = [] if worker.rules.ready.is_set() else ["rules feed has not caught up"]
+    problems += [f"{s['stage']} is not running: {s['last_error']}" for s in stages if not s["running"]]
+    problems += [f"{s['stage']} has no partitions" for s in stages if s["running"] and not s["partitions"]]
+    return {"ready": not problems, "problems": problems, "stages": stages}
+
+
+async def serve(worker: Worker, port: int) -> web.AppRunner:
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        body = readiness(worker)
+        return web.json_response(body, status=200 if body["ready"] else 503)
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
