@@ -38,7 +38,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.records import RULES_KEY
 from schemas.topics import Topics
 from streams.admin import ensure_topics, partitions_of
-from streams.follow import read_range
+from streams.follow import read_range, reader
 from tests.bench.workload import mixed_competitions, year_of_events
 from tests.support.kafka import BOOTSTRAP, read_all
 from tests.support.processes import ROOT, Process, new_prefix, worker
@@ -143,16 +143,21 @@ async def timed_load(topics: Topics, events: list[dict[str, Any]], *, raw: bool 
     return await wait_drained(topics) - t
 
 
+async def assign_all(consumer: AIOKafkaConsumer, topic: str, *, at_end: bool) -> dict[TopicPartition, int]:
+    """Every partition of the topic, from its start or its end; returns the end offsets."""
+    tps = [TopicPartition(topic, p) for p in await partitions_of(BOOTSTRAP, topic)]
+    consumer.assign(tps)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    for tp in tps:
+        consumer.seek(tp, ends[tp] if at_end else 0)
+    return ends
+
+
 async def raw_consume_rate(topic: str) -> float:
     """A plain aiokafka consumer: getmany and json.loads, nothing else (the floor of any stage)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in await partitions_of(BOOTSTRAP, topic)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, 0)
+    async with reader(BOOTSTRAP) as consumer:
+        ends = await assign_all(consumer, topic, at_end=False)
+        tps = list(ends)
         count = 0
         t = time.perf_counter()
         while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
@@ -161,22 +166,12 @@ async def raw_consume_rate(topic: str) -> float:
                     json.loads(m.value)
                 count += len(records)
         return count / (time.perf_counter() - t)
-    finally:
-        await consumer.stop()
 
 
 async def ledger_times(topic: str, wanted: set[str], stop: asyncio.Event, seen: dict[str, float]) -> None:
     """Follow the ledger from its end; note when each wanted event's first entry is readable."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=BOOTSTRAP, isolation_level="read_committed", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in await partitions_of(BOOTSTRAP, topic)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, ends[tp])
+    async with reader(BOOTSTRAP) as consumer:
+        await assign_all(consumer, topic, at_end=True)
         while not stop.is_set():
             for records in (await consumer.getmany(timeout_ms=50)).values():
                 now = time.perf_counter()
@@ -184,8 +179,6 @@ async def ledger_times(topic: str, wanted: set[str], stop: asyncio.Event, seen: 
                     event_id = json.loads(m.value)["event_id"]
                     if event_id in wanted and event_id not in seen:
                         seen[event_id] = now
-    finally:
-        await consumer.stop()
 
 
 # -- the loads ------------------------------------------------------------------------------------
