@@ -1,7 +1,9 @@
 """Deliberate crashes, for the kill tests only: `CAMPAIGNS_FAULT="<point>:<n>"` makes the worker
 SIGKILL itself the n-th time it reaches that point, so a test can land a kill inside a window a
 few milliseconds wide (after the outputs were sent, midway through the state writes, before the
-commit, during a re-score) instead of hoping a timer does. Unset, a point costs one comparison.
+commit, during a re-score) instead of hoping a timer does. `"<point>:<n>:raise"` raises an error
+there instead, as a broker error would: the loop must abort the batch and read it again.
+Unset, a point costs one comparison.
 
 Points: "<stage>.sent", "<stage>.before_commit" (stage: validate, dedup, score),
 "score.states_midway", "score.rescore".
@@ -12,7 +14,13 @@ from __future__ import annotations
 import os
 import signal
 
-_armed: tuple[str, int] | None = None
+_armed: tuple[str, int, bool] | None = None
+
+
+class InjectedFault(RuntimeError):
+    """Raised at an armed point in "raise" mode."""
+
+
 _seen: dict[str, int] = {}
 
 
@@ -22,8 +30,9 @@ def arm(spec: str) -> None:
     if not spec:
         _armed = None
         return
-    name, _, nth = spec.partition(":")
-    _armed = (name, int(nth or "1"))
+    name, _, rest = spec.partition(":")
+    nth, _, mode = rest.partition(":")
+    _armed = (name, int(nth or "1"), mode == "raise")
 
 
 def point(name: str) -> None:
@@ -31,5 +40,8 @@ def point(name: str) -> None:
         return
     _seen[name] = _seen.get(name, 0) + 1
     if _seen[name] == _armed[1]:
+        if _armed[2]:
+            print(f"fault: raising at {name} #{_seen[name]}", flush=True)
+            raise InjectedFault(f"injected at {name}")
         print(f"fault: SIGKILL at {name} #{_seen[name]}", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)

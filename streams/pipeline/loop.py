@@ -64,6 +64,7 @@ class BatchLoop:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._positions: dict[TopicPartition, int] = {}  # committed, per partition
+        self._rewind = False  # a batch failed: seek back to the committed offsets before reading on
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -108,6 +109,8 @@ class BatchLoop:
         try:
             self.running = True
             while True:
+                if self._rewind:
+                    await self._rewind_to_committed(consumer)
                 batch = await self._next_batch(consumer)
                 if batch:
                     async with self.busy:
@@ -196,6 +199,13 @@ class BatchLoop:
                 log.debug("%s: stopping the failed producer raised", self.stage.name, exc_info=True)
         await asyncio.sleep(0.5)
         self._producer = await self._new_producer()
+        # The rewind to the committed offsets happens before the next fetch, outside the lock a
+        # rebalance waits on: asking the group coordinator from in here could wait on that
+        # rebalance in turn.
+        self._rewind = True
+
+    async def _rewind_to_committed(self, consumer: AIOKafkaConsumer) -> None:
+        self._rewind = False
         for tp in consumer.assignment():
             committed = await consumer.committed(tp)
             if committed is None:

@@ -81,6 +81,27 @@ async def test_a_worker_killed_inside_a_commit_ends_as_the_batch_result(point: s
     assert_ledger_matches(ledger, got)
 
 
+async def test_a_batch_that_fails_inside_its_commit_is_aborted_and_read_again(tmp_path: Path) -> None:
+    """No kill: an error mid-transaction (as a broker error would be). The worker aborts the
+    batch, drops its caches, rewinds to the committed offsets and goes on by itself."""
+    events = seeded(seed=77, count=1500, cms=8, tag="f")
+    expected = expected_standings(events, COMPETITIONS)
+    topics = Topics(new_prefix())
+    proc = worker(
+        topics.prefix, tmp_path, CAMPAIGNS_FAULT="score.states_midway:3:raise", **SMALL_BATCHES
+    ).start()
+    try:
+        await publish(topics, COMPETITIONS)
+        await send_events(topics, events)
+        got = await converge(topics, expected, timeout=300)
+    finally:
+        proc.stop()
+    assert "fault: raising at score.states_midway #3" in proc.output()
+    assert "score: batch failed, reading it again" in proc.output()
+    assert got == expected
+    assert_ledger_matches(await read_all(topics.ledger), got)
+
+
 def _v2(v1: Competition) -> Competition:
     definition = v1.model_dump(mode="json")
     definition["rules"][0]["points"]["basic"] = 12  # 基本户 from 10 to 12, from the window's start
