@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: help install kafka-start kafka-stop pg-start pg-stop run stop test test-unit test-integration test-e2e lint schemas bench clean
+.PHONY: help install kafka-start kafka-stop pg-start pg-stop run stop test test-unit test-integration test-e2e lint schemas bench faults clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ schemas: $(STAMP) ## re-export the JSON Schemas under schemas/json
 
 bench: install ## throughput of the scoring core and of the stream, printed with ratios
 	deploy/local/bench.sh
+
+faults: install ## fault scenarios (kills, broker and database outages, rebalance, hostile doors) on the real broker
+	deploy/local/faults.sh
 
 clean: stop ## stop everything and delete local data (.run)
 	deploy/kafka/kafka.sh reset

@@ -47,7 +47,13 @@ async def _supervised(name: str, run: object) -> None:
             await run()
             return
         except asyncio.CancelledError:
-            raise
+            task = asyncio.current_task()
+            if task is None or task.cancelling():
+                raise  # the worker is stopping
+            # A cancellation nobody asked for: aiokafka can leak one from a timed-out request
+            # while the broker is away. Letting it through would end the whole pipeline task.
+            log.exception("worker: %s stopped by a stray cancellation; starting it again in 2 s", name)
+            await asyncio.sleep(2.0)
         except Exception:
             log.exception("worker: %s stopped; starting it again in 2 s", name)
             await asyncio.sleep(2.0)

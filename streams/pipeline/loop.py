@@ -95,7 +95,11 @@ class BatchLoop:
             transaction_timeout_ms=self.settings.transaction_timeout_ms,
             request_timeout_ms=30_000,
         )
-        await producer.start()  # initialises the transactions: aborts our predecessor's open one
+        try:
+            await producer.start()  # initialises the transactions: aborts our predecessor's open one
+        except BaseException:
+            await producer.stop()  # e.g. the broker is away: do not leave its connections behind
+            raise
         return producer
 
     # -- running ------------------------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""A second worker joins mid-stream (partitions move to it) and is later SIGKILLed (they move
+back once its session expires). Both workers share one dedup directory, as the workers of one
+machine do (dedup ids are per machine), and each has its own data directory (transactional id)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from tests.faults.dbs import sqlite_url
+from tests.faults.harness import Scenario, until
+from tests.support.random_events import seeded
+
+NAME = "rebalance"
+EVENTS = 5000
+STAGES = {"validate", "dedup", "score"}
+ASSIGNED = re.compile(r"\b(validate|dedup|score): assigned \[([0-9, ]*)\]")
+
+
+def assignments(log_text: str) -> dict[str, list[list[int]]]:
+    """Each stage's assignments in log order (the loop logs every non-empty one)."""
+    out: dict[str, list[list[int]]] = {}
+    for stage, parts in ASSIGNED.findall(log_text):
+        out.setdefault(stage, []).append([int(p) for p in parts.split(",") if p.strip()])
+    return out
+
+
+async def run(sc: Scenario) -> None:
+    url = sqlite_url(sc.dir)
+    shared = {"CAMPAIGNS_DEDUP_DIR": str(sc.dir / "dedup"), "CAMPAIGNS_BATCH_MAX_RECORDS": "150"}
+    first = sc.worker("worker-a", **shared)
+    second = sc.worker("worker-b", **shared)
+    await sc.prepare()
+    await sc.start("worker-a", first)
+    await sc.start("sink", sc.sink(url))
+
+    events = seeded(seed=sc.seed, count=EVENTS, cms=16, tag="rb")
+    streaming = asyncio.create_task(sc.stream(events, chunk=40, interval=0.4))
+    try:
+        await asyncio.sleep(8.0)
+        a_before = len(assignments(first.output()).get("score", []))
+        await sc.start("worker-b", second)
+        took = await until(lambda: set(assignments(second.output())) >= STAGES, 60)
+        if took is None:
+            sc.fail(f"worker-b had no partitions of some stage after 60 s: {assignments(second.output())}")
+        else:
+            sc.log(f"worker-b has partitions of every stage {took:.1f} s after it was ready")
+        shared_at = await until(lambda: len(assignments(first.output()).get("score", [])) > a_before, 30)
+        if shared_at is None:
+            sc.fail("worker-a never gave up partitions to worker-b")
+        await asyncio.sleep(sc.rng.uniform(5.0, 12.0))
+        if sc.died("worker-b") or sc.died("worker-a"):
+            return
+        b_had = assignments(second.output())
+        a_had = assignments(first.output())
+        sc.kill("worker-b")
+        probe = await sc.send_probe()
+        await streaming
+    finally:
+        streaming.cancel()
+
+    sc.outcome.recovery_s = await sc.recovery(probe)
+    a_after = assignments(first.output())
+    sc.note(
+        "score partitions: worker-a "
+        + " -> ".join(str(p) for p in a_after.get("score", []))
+        + f", worker-b {b_had.get('score', [])} until SIGKILLed"
+    )
+    taken_back = {stage: (a_after.get(stage) or [[]])[-1] for stage in STAGES}
+    if any(sorted(parts) != [0, 1, 2, 3] for parts in taken_back.values()):
+        sc.fail(f"worker-a did not take every partition back after worker-b died: {taken_back}")
+    if len(a_after.get("score", [])) <= len(a_had.get("score", [])):
+        sc.fail("no rebalance of worker-a was logged after worker-b died")
+    await sc.verify(url)
