@@ -5,15 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-started_kafka=0
-started_pg=0
-cleanup() {
-  [ $started_kafka = 1 ] && deploy/kafka/kafka.sh stop || true
-  [ $started_pg = 1 ] && deploy/postgres/pg.sh stop || true
-}
-trap cleanup EXIT
+. deploy/local/services.sh
 
-if ! deploy/kafka/kafka.sh status >/dev/null 2>&1; then started_kafka=1; fi
+note_kafka
 if ! deploy/kafka/kafka.sh start; then
   # The broker-restart scenario stops and starts this checkout's broker: it cannot borrow another.
   echo "faults: no broker of this checkout on 127.0.0.1:${KAFKA_PORT:-9092}; if another one holds the" \
@@ -22,12 +16,7 @@ if ! deploy/kafka/kafka.sh start; then
   exit 1
 fi
 
-deploy/postgres/pg.sh install
-if ! deploy/postgres/pg.sh status >/dev/null 2>&1; then started_pg=1; fi
-deploy/postgres/pg.sh start
-CAMPAIGNS_TEST_PG_URL=$(deploy/postgres/pg.sh url)
-export CAMPAIGNS_TEST_PG_URL
-export CAMPAIGNS_TEST_KAFKA=127.0.0.1:${KAFKA_PORT:-9092}
+start_postgres
 
 # Its last line is "N passed, M failed"; it exits 1 if any scenario failed.
 .venv/bin/python -m tests.faults "$@"

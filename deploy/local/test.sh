@@ -3,25 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-started_kafka=0
-started_pg=0
-cleanup() {
-  [ $started_kafka = 1 ] && deploy/kafka/kafka.sh stop || true
-  [ $started_pg = 1 ] && deploy/postgres/pg.sh stop || true
-}
-trap cleanup EXIT
+. deploy/local/services.sh
 
-if ! deploy/kafka/kafka.sh status >/dev/null 2>&1; then started_kafka=1; fi
+note_kafka
 t0=$SECONDS
 deploy/kafka/kafka.sh start
 echo "test: Kafka broker up in $((SECONDS - t0)) s (log: $(deploy/kafka/kafka.sh log | sed "s|^$PWD/||"))"
 
-deploy/postgres/pg.sh install
-if ! deploy/postgres/pg.sh status >/dev/null 2>&1; then started_pg=1; fi
-deploy/postgres/pg.sh start
-CAMPAIGNS_TEST_PG_URL=$(deploy/postgres/pg.sh url)
-export CAMPAIGNS_TEST_PG_URL
-export CAMPAIGNS_TEST_KAFKA=127.0.0.1:${KAFKA_PORT:-9092}
+start_postgres
 
 set +e
 .venv/bin/python -m pytest tests "$@"
