@@ -121,6 +121,21 @@ def _score(
         return []
     if not deltas:
         return []
+    return _event_entries(state, book, ctx, deltas, labels, event, now, notes)
+
+
+def _event_entries(
+    state: ParticipantState,
+    book: Book,
+    ctx: Context,
+    deltas: Deltas,
+    labels: Labels,
+    event: Envelope,
+    now: datetime | None,
+    notes: dict[str, str] | None = None,
+) -> list[LedgerEntry]:
+    """An event's own entries, from `apply` or from a rebuild it caused: its id, the version in
+    force when it occurred, and the org-move prefix."""
     final = ctx.final
     version = ctx.at(event.occurred_at) or final
     return _entries(
@@ -132,7 +147,7 @@ def _score(
         version=version.version,
         occurred_at=event.occurred_at,
         notes=notes,
-        prefix="调整组织归属：" if org_move else "",
+        prefix="调整组织归属：" if event.type == "org.changed" else "",
         late=_is_late(final, now),
     )
 
@@ -291,18 +306,7 @@ def _correction(
             prefix=f"规则 v{final.version} 重算：",
             late=_is_late(final, now),
         )
-    version = ctx.at(cause.occurred_at) or final
-    return _entries(
-        state,
-        book,
-        deltas,
-        labels,
-        event_id=cause.event_id,
-        version=version.version,
-        occurred_at=cause.occurred_at,
-        prefix="调整组织归属：" if cause.type == "org.changed" else "",
-        late=_is_late(final, now),
-    )
+    return _event_entries(state, book, ctx, deltas, labels, cause, now)
 
 
 def rescore(
