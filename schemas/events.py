@@ -100,6 +100,9 @@ class OrgChangedData(Contract):
     action: OrgAction
     unit_kind: UnitKind
     unit_id: Ident
+    # The unit's display name (城东支行); optional, so older producers stay valid. The newest
+    # change that carries one names the unit on every screen.
+    unit_name: str | None = Field(default=None, max_length=64)
     effective_from: dt.date
 
 

@@ -1,6 +1,6 @@
 """The demo's org: twelve customer managers in three sub-branches and two teams.
 
-Events carry no unit names (ids are ASCII); the Chinese names live here and in `cm_name`.
+Ids are ASCII; the Chinese names travel in `cm_name` and `unit_name`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def org_events(staff: list[Manager], since: date, now: datetime, run_id: str) ->
                         "action": "join",
                         "unit_kind": kind,
                         "unit_id": unit,
+                        "unit_name": (SUB_BRANCHES | TEAMS)[unit],
                         "effective_from": since.isoformat(),
                     },
                 }

@@ -62,6 +62,24 @@ class OrgDirectory:
             return None
         return max(named, key=lambda e: (e.occurred_at, e.event_id)).data.cm_name
 
+    def unit_name(self, unit_id: str) -> str | None:
+        """The unit_name of the most recently recorded change into or out of the unit that carries
+        one (None if never named)."""
+        named = [e for e in self._events.values() if e.data.unit_id == unit_id and e.data.unit_name]
+        if not named:
+            return None
+        return max(named, key=lambda e: (e.occurred_at, e.event_id)).data.unit_name
+
+    def unit_names(self) -> dict[str, str]:
+        """Every named unit's display name, by unit id (one pass; for building a board)."""
+        newest: dict[str, OrgChanged] = {}
+        for e in self._events.values():
+            if e.data.unit_name:
+                held = newest.get(e.data.unit_id)
+                if held is None or (e.occurred_at, e.event_id) > (held.occurred_at, held.event_id):
+                    newest[e.data.unit_id] = e
+        return {unit: e.data.unit_name for unit, e in newest.items() if e.data.unit_name}
+
     def unit_of(self, cm_id: str, day: date) -> Unit:
         """The sub-branch and team the manager was in on that Shanghai day (None where in none)."""
         if cm_id not in self._keys_of:

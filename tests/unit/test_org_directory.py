@@ -19,6 +19,7 @@ def org(
     effective: str,
     name: str | None = None,
     recorded: str = "2026-01-01 09:00",
+    unit_name: str | None = None,
 ) -> OrgChanged:
     changed = event(
         "org.changed",
@@ -29,6 +30,7 @@ def org(
         action=action,
         unit_kind=kind,
         unit_id=unit,
+        unit_name=unit_name,
         effective_from=effective,
     )
     assert isinstance(changed, OrgChanged)
@@ -120,3 +122,34 @@ def test_a_record_under_the_same_key_replaces_the_older_and_a_tombstone_forgets_
     assert d.name("cm-c") is None
     assert "cm-c" not in d.managers()
     assert d.put("cm-c|sub_branch|2026-02-01|SB2", None) is False
+
+
+def test_a_unit_is_named_by_the_newest_change_that_names_it() -> None:
+    d = directory(
+        org(
+            "n1",
+            "cm-a",
+            "join",
+            "sub_branch",
+            "SB1",
+            "2026-01-01",
+            unit_name="城东",
+            recorded="2026-01-01 09:00",
+        ),
+        org(
+            "n2",
+            "cm-b",
+            "join",
+            "sub_branch",
+            "SB1",
+            "2026-01-02",
+            unit_name="城东支行",
+            recorded="2026-01-02 09:00",
+        ),
+        org("n3", "cm-c", "join", "sub_branch", "SB1", "2026-01-03", recorded="2026-01-03 09:00"),
+        org("n4", "cm-c", "join", "team", "T1", "2026-01-03", unit_name="先锋团队"),
+    )
+    assert d.unit_name("SB1") == "城东支行"
+    assert d.unit_name("T1") == "先锋团队"
+    assert d.unit_name("SB9") is None
+    assert d.unit_names() == {"SB1": "城东支行", "T1": "先锋团队"}
