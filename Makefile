@@ -21,6 +21,8 @@ install: $(STAMP) ## create .venv, install pinned Python deps, fetch Kafka jars,
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@# without a CJK font the page's Chinese renders as boxes in browser screenshots
 	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+	@# the live browser tests drive that chromium with Playwright (a pinned dev dependency; no browser download)
+	@$(PY) -c "import playwright.async_api" || { echo "Playwright is missing from .venv: rm $(STAMP) && make install"; exit 1; }
 
 kafka-start: install ## start the local single-node Kafka on 127.0.0.1:9092 (idempotent)
 	deploy/kafka/kafka.sh start

@@ -12,6 +12,7 @@ from schemas.events import (
     OrgChanged,
     PayrollPaid,
     PayrollSigned,
+    PointsAdjusted,
     ProductSold,
 )
 from schemas.registry import EVENT_TYPES, model_for
@@ -31,6 +32,7 @@ __all__ = [
     "OrgChanged",
     "PayrollPaid",
     "PayrollSigned",
+    "PointsAdjusted",
     "ProductSold",
     "RejectReason",
     "Rejection",

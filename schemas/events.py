@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from schemas.envelope import Contract, Envelope
 from schemas.vocabulary import (
     AccountType,
+    AdjustmentReason,
     Channel,
     CloseKind,
     DepositCategory,
@@ -25,6 +26,7 @@ from schemas.vocabulary import (
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+SignedPoints = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
 
 
 class AccountOpenedData(Contract):
@@ -106,6 +108,27 @@ class OrgChangedData(Contract):
     effective_from: dt.date
 
 
+class PointsAdjustedData(Contract):
+    """A manual change of one manager's points in one competition, made in the organisers'
+    console. The scoring core books it as the component "adjustment"."""
+
+    competition_id: Ident
+    cm_id: Ident
+    points: SignedPoints = Field(description="Signed: negative takes points away.")
+    reason_code: AdjustmentReason
+    note: str = Field(min_length=1, max_length=200)
+    adjusted_by: str = Field(min_length=1, max_length=64, description="Who made it (the console's actor).")
+    related_cm_id: Ident | None = None  # the other manager of a split
+    group_id: Ident | None = None  # shared by the events of one console action (a split's two halves)
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, value: Decimal) -> Decimal:
+        if not value:
+            raise ValueError("an adjustment of 0 points changes nothing")
+        return value
+
+
 class AccountOpened(Envelope):
     type: Literal["account.opened"] = "account.opened"
     data: AccountOpenedData
@@ -151,6 +174,11 @@ class OrgChanged(Envelope):
     data: OrgChangedData
 
 
+class PointsAdjusted(Envelope):
+    type: Literal["points.adjusted"] = "points.adjusted"
+    data: PointsAdjustedData
+
+
 Event = (
     AccountOpened
     | AccountClosed
@@ -161,4 +189,5 @@ Event = (
     | CustomerAssigned
     | CustomerVisited
     | OrgChanged
+    | PointsAdjusted
 )

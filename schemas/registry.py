@@ -12,6 +12,7 @@ from schemas.events import (
     OrgChanged,
     PayrollPaid,
     PayrollSigned,
+    PointsAdjusted,
     ProductSold,
 )
 
@@ -26,6 +27,7 @@ _MODELS: dict[str, dict[int, type[Envelope]]] = {
     "customer.assigned": {1: CustomerAssigned},
     "customer.visited": {1: CustomerVisited},
     "org.changed": {1: OrgChanged},
+    "points.adjusted": {1: PointsAdjusted},
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(_MODELS)

@@ -82,3 +82,12 @@ class OrgAction(StrEnum):
 class UnitKind(StrEnum):
     SUB_BRANCH = "sub_branch"  # 支行
     TEAM = "team"  # 团队
+
+
+class AdjustmentReason(StrEnum):
+    """Why an organiser changed a manager's points by hand (points.adjusted)."""
+
+    SPLIT_CREDIT = "split_credit"  # 业绩拆分: one account's credit shared between two managers
+    DEPARTMENT_CORRECTION = "department_correction"  # 部门更正: ordered by the 普惠金融 department
+    DATA_FIX = "data_fix"  # 数据修正: the source system got it wrong
+    OTHER = "other"  # 其他

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 
 from streams.settings import SharedSettings
 
@@ -32,6 +34,28 @@ class ServiceSettings(SharedSettings):
     demo_rate: float = Field(default=3.0, gt=0, le=1000)
     demo_bad_every: int = Field(default=50, ge=0)
     demo_seed: int | None = None
+    # Boards' push (SSE, docs/boards.md): a `: ping` comment this often; each client's queue holds
+    # at most sse_queue_size messages (then it gets a fresh snapshot instead); the last
+    # sse_replay_size messages are kept for clients resuming with Last-Event-ID; a client gets a
+    # new board snapshot at most every sse_snapshot_seconds. The read model starts following the
+    # ledger ledger_tail records before the end of each partition (the manager page's "recent").
+    sse_ping_seconds: float = Field(default=15.0, gt=0)
+    sse_queue_size: int = Field(default=1024, ge=1)
+    sse_replay_size: int = Field(default=10_000, ge=0)
+    sse_snapshot_seconds: float = Field(default=0.5, ge=0)
+    ledger_tail: int = Field(default=500, ge=0)
+    # Access (docs/access.md). Only "development" lets `make run` make a dev admin and keys; in
+    # production nothing has a default secret. Session cookies are signed with session_secret
+    # (unset: a random one per process, so sessions end when the API restarts); cookie_secure
+    # unset means Secure in production only.
+    environment: Literal["development", "production"] = "production"
+    session_secret: SecretStr | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    cookie_secure: bool | None = None
+    # What-if preview (services/whatif): processes sharing one preview's partitions (spawned on
+    # first use), and how many more previews may wait behind the running one before a 429.
+    whatif_processes: int = Field(default=2, ge=1, le=16)
+    whatif_max_waiting: int = Field(default=1, ge=0, le=10)
 
     @property
     def sink_name(self) -> str:

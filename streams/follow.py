@@ -89,15 +89,18 @@ async def wait_for_partitions(bootstrap: str, topic: str, attempts: int = 120) -
     raise BrokerUnavailable(f"topic {topic} not found")
 
 
-async def follow(bootstrap: str, topic: str, handle: Handler, caught_up: asyncio.Event) -> None:
-    """Hand every record of every partition to `handle`, batch by batch, for ever."""
+async def follow(
+    bootstrap: str, topic: str, handle: Handler, caught_up: asyncio.Event, tail: int | None = None
+) -> None:
+    """Hand every record of every partition to `handle`, batch by batch, for ever; with `tail`,
+    only from the last `tail` offsets of each partition on (a topic that is not compacted)."""
     partitions = await wait_for_partitions(bootstrap, topic)
     tps = [TopicPartition(topic, p) for p in partitions]
     async with reader(bootstrap) as consumer:
         consumer.assign(tps)
         targets = await consumer.end_offsets(tps)
         for tp in tps:
-            consumer.seek(tp, 0)
+            consumer.seek(tp, 0 if tail is None else max(0, targets[tp] - tail))
         pending = {tp for tp in tps if targets[tp] > 0}
         if not pending:
             caught_up.set()

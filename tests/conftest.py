@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from schemas.topics import Topics
+from tests.support.kafka import drop_topics
 from tests.support.processes import Process, new_prefix, worker
 
 pytest_plugins = ["tests.support.databases", "tests.support.kafka_report"]
@@ -22,9 +25,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def prefix() -> str:
-    """Every Kafka-using test gets its own topics and consumer groups on the shared broker."""
-    return new_prefix()
+def prefix() -> Iterator[str]:
+    """Every Kafka-using test gets its own topics and consumer groups on the shared broker, and
+    its topics are deleted afterwards (the processes using them have stopped by then)."""
+    name = new_prefix()
+    yield name
+    try:
+        asyncio.run(drop_topics(name))
+    except Exception as exc:  # a test that never reached the broker, or a broker gone by now
+        logging.getLogger(__name__).warning("could not delete topics of %s: %r", name, exc)
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ logs=.run/logs
 api_port=${CAMPAIGNS_API_PORT:-8000}
 worker_health_port=${CAMPAIGNS_HEALTH_PORT:-8001}
 py=.venv/bin/python
+# make run is a developer's machine: development mode, where (only) a dev admin, keys and a
+# display token are made on every start (services/admin dev-bootstrap). Production has none.
+export CAMPAIGNS_ENVIRONMENT=${CAMPAIGNS_ENVIRONMENT:-development}
 
 say() { printf 'run: %s\n' "$*"; }
 
@@ -38,10 +41,17 @@ start() {
   if [ -f services/demo/__main__.py ]; then
     launch demo "demo: feeding" "$py" -m services.demo
   fi
+  # Fresh dev credentials (the previous ones are revoked), kept in a file only the user can read.
+  "$py" -m services.admin dev-bootstrap --write .run/dev-credentials >/dev/null
+  # shellcheck disable=SC1091
+  . .run/dev-credentials
   cat <<MSG
 
   普惠金融 campaigns platform is running (everything binds to 127.0.0.1):
     API and pages   http://127.0.0.1:$api_port/        (OpenAPI docs: http://127.0.0.1:$api_port/docs)
+    wall screen     $CAMPAIGNS_DEV_SCREEN_URL
+    console         http://127.0.0.1:$api_port/console   user $CAMPAIGNS_DEV_ADMIN_USER  password $CAMPAIGNS_DEV_ADMIN_PASSWORD
+    dev keys        .run/dev-credentials (organiser, source and display keys; new on every make run)
     worker health   http://127.0.0.1:$worker_health_port/readyz
     Kafka broker    127.0.0.1:${KAFKA_PORT:-9092}                (log: $(deploy/kafka/kafka.sh log | sed "s|^$root/||"))
     database        SQLite at .run/campaigns.db

@@ -7,10 +7,20 @@ import uvicorn
 from services.api.app import create_app
 from services.settings import ServiceSettings
 
+SHUTDOWN_GRACE_SECONDS = 3
+
 
 def main() -> None:
     settings = ServiceSettings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    # Open SSE streams never end by themselves: without a limit, SIGTERM waits for every wall
+    # screen to hang up. After it, the streams are cancelled and the screens resume elsewhere.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 if __name__ == "__main__":

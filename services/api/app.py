@@ -8,8 +8,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.api.access import start_access
 from services.api.errors import install_error_handlers
-from services.api.routes import competitions, health, ingest, leaderboards, pages, standings
+from services.api.routes import (
+    adjustments,
+    audit,
+    auth,
+    awards,
+    competitions,
+    console,
+    console_access,
+    console_org,
+    console_pages,
+    explain,
+    health,
+    ingest,
+    leaderboards,
+    managers,
+    pages,
+    preview,
+    standings,
+    stream,
+    verify,
+)
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
@@ -25,10 +46,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.partitions)
         publisher = Publisher(settings.kafka_bootstrap, settings.topics)
         await publisher.start()
-        read_model = ReadModel(settings.kafka_bootstrap, settings.topics)
+        read_model = ReadModel(
+            settings.kafka_bootstrap,
+            settings.topics,
+            ledger_tail=settings.ledger_tail,
+            push_queue=settings.sse_queue_size,
+            push_keep=settings.sse_replay_size,
+        )
         await read_model.start()
         # Only read, for /readyz: the sink's heartbeat and parked records. Connects on first use.
         store = Store.from_url(settings.database_url)
+        start_access(app.state, store, settings)  # users, keys, sessions (services/api/access.py)
         app.state.settings = settings
         app.state.publisher = publisher
         app.state.read_model = read_model
@@ -42,6 +70,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="普惠金融 campaigns", lifespan=lifespan)
     install_error_handlers(app)
-    for module in (health, ingest, competitions, leaderboards, standings, pages):
+    for module in (health, ingest, competitions, leaderboards, standings, pages, stream, managers):
         app.include_router(module.router)
+    app.include_router(console_pages.router)
+    # Access and the console's API (issue 9): services/api/access.py says who may call what.
+    for module in (auth, console, console_org, console_access, audit):
+        app.include_router(module.router)
+    # What-if preview and manual adjustments (issue 9): services/whatif, services/adjustments.
+    for module in (preview, adjustments):
+        app.include_router(module.router)
+    # Month-end audit (issue 10): verify mode and explain.
+    for module in (verify, explain):
+        app.include_router(module.router)
+    # Month-end awards (issue 10): period close, award runs, reports, approval.
+    app.include_router(awards.router)
     return app

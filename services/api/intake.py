@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from schemas import Limits, Rejection, parse_event
+from schemas import Limits, Rejection, RejectReason, parse_event
 from schemas.dead_letters import DeadLetter
 from schemas.routing import participant_of
 from services.publisher import Publisher
 
 HTTP_SOURCE = "http"
+# Types only the console sends (audited there, by an organiser): a source key must not forge them.
+CONSOLE_ONLY = {
+    "points.adjusted": "points.adjusted is made in the console (POST /api/console/adjustments), not sent",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ async def take(lines: list[tuple[int, bytes]], publisher: Publisher, limits: Lim
     for line_no, raw in lines:
         try:
             event = parse_event(raw, now=now, limits=limits)
+            if event.type in CONSOLE_ONLY:
+                raise Rejection(RejectReason.INVALID_VALUE, CONSOLE_ONLY[event.type])
         except Rejection as rejection:
             reason = str(rejection.reason)
             # A bounded copy travels (at most the message limit), with the original's size and digest.

@@ -21,7 +21,10 @@ from services.demo.feed import Feed
 from services.demo.roster import SUB_BRANCHES, managers, org_events
 from services.publisher import Publisher, PublishError
 from services.settings import ServiceSettings
+from services.store import Store, StoreError
+from services.store.competition_records import CompetitionRecords
 from streams.admin import BrokerUnavailable, ensure_topics
+from streams.core.rules import Competition
 
 log = logging.getLogger("services.demo")
 
@@ -38,8 +41,10 @@ async def run(settings: ServiceSettings) -> None:
     try:
         run_id = uuid.uuid4().hex[:8]
         now = datetime.now(SHANGHAI)
+        records = CompetitionRecords(_store(settings))
         for comp in demo_competitions(now.date()):
             await publisher.competition(comp)
+            _record(records, comp)
             log.info("demo: published %s v%d %s (%s..%s)", comp.id, comp.version, comp.name,
                      comp.window.start, comp.window.end)  # fmt: skip
         staff = managers()
@@ -62,6 +67,24 @@ async def run(settings: ServiceSettings) -> None:
         log.info("demo: stopping after %d records", sent)
     finally:
         await publisher.stop()
+
+
+def _store(settings: ServiceSettings) -> Store:
+    store = Store.from_url(settings.database_url)
+    try:
+        store.create_schema()
+    except StoreError as exc:
+        log.warning("demo: the database is not usable, competitions are not recorded in SQL: %s", exc)
+    return store
+
+
+def _record(records: CompetitionRecords, comp: Competition) -> None:
+    """The console reads competitions from SQL: the demo's go there too (a repeat is a no-op;
+    a demo restarted on another day publishes re-dated rules, which the record refuses: logged)."""
+    try:
+        records.publish(comp.model_dump(mode="json"), actor="demo")
+    except StoreError as exc:
+        log.warning("demo: %s v%d not recorded in SQL: %s", comp.id, comp.version, exc)
 
 
 def _json(event: dict[str, object]) -> bytes:

@@ -1,5 +1,7 @@
 """The API replica's read model: replays the compacted standings and org topics from the
-beginning, keeps following them, and reads the competitions with the workers' own `RulesFeed`.
+beginning, keeps following them, and reads the competitions with the workers' own `RulesFeed`;
+follows the ledger from near its end for what just scored (`scored.py`), and fans changes out
+to push clients (`push.Hub`).
 
 No consumer group: every replica reads every partition itself, so replicas never share work and
 each one holds the whole picture. aiokafka's errors stop here.
@@ -14,10 +16,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.topics import Topics
-from services.readmodel.board import Board, Leaderboard
+from services.readmodel.board import Board, Clock, Leaderboard
+from services.readmodel.push import Hub
+from services.readmodel.scored import RecentScores
 from streams.core.rules import Competition, RankingKind
 from streams.core.standing import Standing
 from streams.follow import Handler, follow
@@ -27,10 +32,23 @@ log = logging.getLogger(__name__)
 
 
 class ReadModel:
-    def __init__(self, bootstrap: str, topics: Topics) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Topics,
+        *,
+        clock: Clock | None = None,
+        ledger_tail: int = 500,
+        push_queue: int = 1024,
+        push_keep: int = 10_000,
+    ) -> None:
         self._bootstrap = bootstrap
         self._topics = topics
-        self.board = Board()
+        self.board = Board(clock)
+        self.hub = Hub(capacity=push_queue, keep=push_keep)
+        self.recent = RecentScores()
+        self._ledger_tail = ledger_tail
+        self.ledger_ready = asyncio.Event()
         self._rules = RulesFeed(bootstrap, topics.competitions, on_change=self._rules_changed)
         self._wakeup = asyncio.Event()  # set and replaced on every change
         self._tasks: list[asyncio.Task[None]] = []
@@ -48,13 +66,11 @@ class ReadModel:
         rules = follow(self._bootstrap, competitions, take_rules, self._rules.ready)
         self._tasks = [
             asyncio.create_task(rules, name="readmodel-rules"),
-            asyncio.create_task(
-                self._follow(self._topics.standings, self.board.put, self.standings_ready),
-                name="readmodel-standings",
-            ),
+            asyncio.create_task(self._follow_standings(), name="readmodel-standings"),
             asyncio.create_task(
                 self._follow(self._topics.org, self.board.put_org, self.org_ready), name="readmodel-org"
             ),
+            asyncio.create_task(self._follow_ledger(), name="readmodel-ledger"),
         ]
         for task in self._tasks:
             task.add_done_callback(_report_death)
@@ -75,7 +91,7 @@ class ReadModel:
     @property
     def poisoned(self) -> int:
         """Records skipped because they could not be read, since start-up."""
-        return self._skipped + self.board.invalid + self._rules.invalid
+        return self._skipped + self.board.invalid + self._rules.invalid + self.recent.invalid
 
     def stopped(self) -> dict[str, str]:
         """Followers that are no longer running, with why (none while all is well)."""
@@ -103,6 +119,7 @@ class ReadModel:
             "stopped": stopped,
             "poisoned": self.poisoned,
             "revision": self.revision,
+            "push": {"clients": len(self.hub), "overflows": self.hub.overflows, "last_id": self.hub.last_id},
         }
 
     @property
@@ -144,17 +161,45 @@ class ReadModel:
     def _notify(self) -> None:
         self._wakeup.set()
         self._wakeup = asyncio.Event()
+        self.hub.board_changed({cid: self.board.changed(cid) for cid in self.hub.competitions()})
+
+    async def _follow_standings(self) -> None:
+        """Standings with their Kafka timestamps: those written before today began are also how
+        the day's boards started (rank_change)."""
+
+        def put(m: Any) -> bool:
+            at = datetime.fromtimestamp(m.timestamp / 1000, UTC) if m.timestamp and m.timestamp > 0 else None
+            return self.board.put(m.key, m.value, at)
+
+        await self._follow_records(self._topics.standings, put, self.standings_ready)
+
+    async def _follow_ledger(self) -> None:
+        """The last `ledger_tail` records of each partition (remembered), then on (also pushed)."""
+        ready = self.ledger_ready
+
+        def take(records: Sequence[Any]) -> None:
+            hub = self.hub if ready.is_set() else None
+            for m in records:
+                try:
+                    self.recent.take(m.value, self.board, hub)
+                except Exception as exc:
+                    self._skip(self._topics.ledger, m, exc)
+
+        await follow(self._bootstrap, self._topics.ledger, take, ready, tail=self._ledger_tail)
 
     async def _follow(
         self, topic: str, put: Callable[[bytes | None, bytes | None], bool], ready: asyncio.Event
     ) -> None:
         """Every partition of a compacted topic from offset 0, then on; `ready` once caught up."""
 
+        await self._follow_records(topic, lambda m: put(m.key, m.value), ready)
+
+    async def _follow_records(self, topic: str, put: Callable[[Any], bool], ready: asyncio.Event) -> None:
         def take(records: Sequence[Any]) -> None:
             changed = False
             for m in records:
                 try:
-                    changed = put(m.key, m.value) or changed
+                    changed = put(m) or changed
                 except Exception as exc:
                     self._skip(topic, m, exc)
             if changed:

@@ -10,6 +10,7 @@ own `OrgTimeline`, so the boards and the scoring agree on who was where.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from schemas.events import OrgChanged
 from schemas.routing import org_key
@@ -95,8 +96,36 @@ class OrgDirectory:
                 counts[sub_branch] = counts.get(sub_branch, 0) + 1
         return dict(sorted(counts.items()))
 
+    def knows(self, cm_id: str) -> bool:
+        return cm_id in self._keys_of
+
     def managers(self) -> list[str]:
         return sorted(self._keys_of)
+
+    def tree(self, day: date) -> list[dict[str, Any]]:
+        """The org on that day, for the console: sub-branches (by id) -> teams -> managers, with
+        names. Teams are listed under each sub-branch with the members they have there (a team
+        may span sub-branches); members in no team come under a team of id None. Managers in no
+        sub-branch that day are left out."""
+        names = self.unit_names()
+        units: dict[str, dict[str | None, list[dict[str, str | None]]]] = {}
+        for cm_id in sorted(self._keys_of):
+            unit = self._timeline(cm_id).unit_on(day)
+            if unit.sub_branch_id is not None:
+                teams = units.setdefault(unit.sub_branch_id, {})
+                teams.setdefault(unit.team_id, []).append({"cm_id": cm_id, "name": self.name(cm_id)})
+        return [
+            {
+                "id": sub_branch,
+                "name": names.get(sub_branch),
+                "headcount": sum(len(members) for members in teams.values()),
+                "teams": [
+                    {"id": team, "name": names.get(team) if team else None, "managers": teams[team]}
+                    for team in sorted(teams, key=lambda t: (t is None, t or ""))
+                ],
+            }
+            for sub_branch, teams in sorted(units.items())
+        ]
 
     def __len__(self) -> int:
         return len(self._events)

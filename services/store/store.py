@@ -149,6 +149,45 @@ class Store:
         with self._reading() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    def ledger_scan(
+        self,
+        competition_ids: Iterable[str] | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        chunk: int = 20_000,
+    ) -> Iterator[dict[str, Any]]:
+        """Every entry of these competitions (all: None) with start <= occurred_at < end,
+        streamed in chunks (verification reads millions). One read transaction throughout."""
+        query = select(_ledger)
+        if competition_ids is not None:
+            query = query.where(_ledger.c.competition_id.in_(list(competition_ids)))
+        if start is not None:
+            query = query.where(_ledger.c.occurred_at >= start)
+        if end is not None:
+            query = query.where(_ledger.c.occurred_at < end)
+        with self._reading() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+            for part in result.partitions():
+                for row in part:
+                    yield dict(row._mapping)
+
+    def entries_of_event(self, event_id: str) -> list[dict[str, Any]]:
+        """Every entry an event caused, in any competition, by ``competition_id`` then ``entry_id``."""
+        query = (
+            select(_ledger)
+            .where(_ledger.c.event_id == event_id)
+            .order_by(self._binary(_ledger.c.competition_id), self._binary(_ledger.c.entry_id))
+        )
+        with self._reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def dead_letters_of_event(self, event_id: str) -> list[dict[str, Any]]:
+        """The dead letters whose stored bytes name this event id, oldest first."""
+        query = select(_dead).where(_dead.c.event_id == event_id).order_by(_dead.c.id)
+        with self._reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
     # --- dead letters --------------------------------------------------------------------
 
     def add_dead_letter(

@@ -44,7 +44,8 @@ class LedgerEntry(Base):
     """One point change. ``entry_id`` is deterministic (event, competition, rule version)."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index(None, "competition_id", "cm_id"),)
+    # event_id: explaining one event (GET /api/events/{event_id}/explain) finds its entries.
+    __table_args__ = (Index(None, "competition_id", "cm_id"), Index(None, "event_id"))
 
     entry_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))

@@ -19,6 +19,7 @@ from streams.core.catalog import Catalog
 from streams.core.compact import micros, moment_of
 from streams.core.org import OrgTimeline
 from streams.core.points import ZERO, fmt, q
+from streams.core.scoring.adjustment import AdjustmentScorer
 from streams.core.scoring.base import BucketValue, Context, Key, Scorer
 from streams.core.scoring.daily import PREFIX, DailyScorer
 from streams.core.scoring.deposits import DepositScorer
@@ -36,6 +37,7 @@ SCORERS: dict[str, type[Scorer]] = {
     "visit": VisitScorer,
     "deposit_growth": DepositScorer,
     "scorecard": ScorecardScorer,
+    "adjustment": AdjustmentScorer,  # every book has one: manual adjustments are not a rule
 }
 
 Deltas = dict[Key, Decimal]
@@ -70,7 +72,9 @@ class Book:
         book.final_version = ctx.final.version
         book.revision = revision
         kinds = {rule.kind for version in ctx.catalog.versions(cid) for rule in version.rules}
-        book._install({k: SCORERS[k](ctx.final) for k in sorted(kinds) if k in SCORERS})
+        scorers: dict[str, Scorer] = {k: SCORERS[k](ctx.final) for k in sorted(kinds) if k in SCORERS}
+        scorers[AdjustmentScorer.kind] = AdjustmentScorer(ctx.final)
+        book._install(scorers)
         return book
 
     def _install(self, scorers: dict[str, Scorer]) -> None:
@@ -265,6 +269,8 @@ class Book:
             scorer = SCORERS[kind]()
             scorer.load(raw)
             scorers[kind] = scorer
+        # States written before manual adjustments existed have no index for them: none were made.
+        scorers.setdefault(AdjustmentScorer.kind, AdjustmentScorer())
         book._install(scorers)
         return book
 

@@ -52,7 +52,9 @@ def scoring_headcounts(standings: Iterable[Standing]) -> dict[str, int]:
     return {sub_branch: len(cms) for sub_branch, cms in sorted(members.items())}
 
 
-def _sort_key(row: dict[str, Any], tie_break: Sequence[TieBreak]) -> tuple[Any, ...]:
+def sort_key(row: dict[str, Any], tie_break: Sequence[TieBreak]) -> tuple[Any, ...]:
+    """What a row is ordered by (smaller first); rows with equal keys share a rank, listed by id.
+    Public so the API's incremental index orders rows exactly as `rank` does."""
     key: list[Any] = []
     for tb in tie_break:
         if tb == "points_desc":
@@ -117,11 +119,11 @@ def rank(
                 raise RankError(f"sub-branch {unit_id} has no positive headcount for the per-head ranking")
             row["headcount"] = heads
             row["points"] = q(row["total"] / heads)
-    ordered = sorted(rows.items(), key=lambda kv: (_sort_key(kv[1], tie_break), kv[0]))
+    ordered = sorted(rows.items(), key=lambda kv: (sort_key(kv[1], tie_break), kv[0]))
     out: list[RankedRow] = []
     previous: tuple[Any, ...] | None = None
     for position, (unit_id, row) in enumerate(ordered, start=1):
-        key = _sort_key(row, tie_break)
+        key = sort_key(row, tie_break)
         shared = out[-1].rank if out and key == previous else position
         previous = key
         out.append(

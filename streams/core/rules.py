@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError, model_validator
 
+from streams.core.award_rules import PRIZE_KINDS, Awards, check_tie_break
 from streams.core.errors import RuleError
 from streams.core.vocabulary import Frozen, MinimumTotal, Modifier, Multiplier, Rule
 
@@ -53,6 +54,10 @@ class Competition(Frozen):
     tie_break: list[TieBreak] = Field(default_factory=lambda: list(DEFAULT_TIE_BREAK))
     rankings: list[RankingKind] = Field(default_factory=lambda: list(DEFAULT_RANKINGS))
     status: Status = "draft"
+    # Left out of dumps when absent, so definitions without awards keep their fingerprints.
+    awards: Awards | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="Month-end prizes (award_rules.py)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Competition:
@@ -64,6 +69,8 @@ class Competition(Frozen):
             raise ValueError("tie_break keys must not repeat")
         if sum(isinstance(m, MinimumTotal) for m in self.modifiers) > 1:
             raise ValueError("at most one minimum_total modifier")
+        if self.awards is not None and (why := check_tie_break(self.awards, list(self.tie_break))):
+            raise ValueError(why)
         return self
 
     @cached_property
@@ -133,6 +140,7 @@ _TAGS = {
     "scorecard",
     "multiplier",
     "minimum_total",
+    *PRIZE_KINDS,
 }
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from schemas.dead_letters import REASON
 from schemas.topics import Topics
+from services.store import Store
+from services.store.competition_records import CompetitionRecords
 from tests.support.kafka import Record, wait_for
 from tests.support.processes import Process, isolated_env
 
@@ -24,7 +26,10 @@ def _scored_managers(records: list[Record]) -> set[str]:
 async def test_demo_feeds_the_scoring_stream(
     running_worker: Process, prefix: str, topics: Topics, tmp_path: Path
 ) -> None:
-    env = isolated_env(prefix, CAMPAIGNS_DEMO_RATE="10", CAMPAIGNS_DEMO_BAD_EVERY="5")
+    database = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = isolated_env(
+        prefix, CAMPAIGNS_DEMO_RATE="10", CAMPAIGNS_DEMO_BAD_EVERY="5", CAMPAIGNS_DATABASE_URL=database
+    )
     demo = Process([sys.executable, "-m", "services.demo"], env, tmp_path / "demo.log", "demo: feeding")
     demo.start()
     try:
@@ -37,3 +42,7 @@ async def test_demo_feeds_the_scoring_stream(
         demo.stop()
     assert demo.proc is not None and demo.proc.returncode == 0, demo.tail()
     assert "demo: stopping" in demo.output()
+    # The console reads competitions from SQL: the demo's are recorded there, by "demo".
+    with Store.from_url(database) as store:
+        recorded = CompetitionRecords(store).versions(CID)
+    assert [(v["status"], v["published_by"]) for v in recorded] == [("published", "demo")]

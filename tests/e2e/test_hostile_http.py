@@ -20,6 +20,7 @@ from schemas.dead_letters import ORIGINAL_SHA256, ORIGINAL_SIZE, REASON, TRUNCAT
 from schemas.errors import RejectReason
 from schemas.topics import Topics
 from services.store import Store
+from tests.support.auth import api_auth, auth_headers
 from tests.support.events import opened, wire
 from tests.support.hostile import hostile_messages
 from tests.support.kafka import wait_for
@@ -69,6 +70,10 @@ def assert_clear_refusal(response: httpx.Response) -> None:
 def raw_http(url: str, head: bytes, body_chunks: Iterable[bytes] = ()) -> bytes:
     """Send a request by hand (to stream a huge body or stall), then read what the server says."""
     port = int(url.rsplit(":", 1)[1])
+    # The key the API wants for that path, as a header line after the request line.
+    line, _, rest = head.partition(b"\r\n")
+    key = "".join(f"{k}: {v}\r\n" for k, v in auth_headers(url, line.split(b" ")[1].decode()).items())
+    head = line + b"\r\n" + key.encode() + rest
     with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
         sock.sendall(head)
         try:
@@ -115,7 +120,7 @@ async def test_the_reported_inputs_are_refused_and_the_sink_stores_their_dead_le
 
     store_proc = sink(prefix, tmp_path, database_url, CAMPAIGNS_SINK_HEARTBEAT_SECONDS="0.5").start()
     try:
-        with httpx.Client(base_url=hostile_api, timeout=30) as client:
+        with httpx.Client(base_url=hostile_api, auth=api_auth(hostile_api), timeout=30) as client:
             nested = client.post("/ingest/events", content=brackets)
             digits = client.post("/ingest/events", content=deposit.encode())
             good_event_accepted(client)
@@ -124,7 +129,7 @@ async def test_the_reported_inputs_are_refused_and_the_sink_stores_their_dead_le
             b"POST /ingest/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
             chunked(20 * 1024 * 1024),
         )
-        with httpx.Client(base_url=hostile_api, timeout=30) as client:
+        with httpx.Client(base_url=hostile_api, auth=api_auth(hostile_api), timeout=30) as client:
             good_event_accepted(client, 1)
 
         assert (nested.status_code, nested.json()["reason"]) == (422, "oversized")
@@ -147,7 +152,7 @@ async def test_the_reported_inputs_are_refused_and_the_sink_stores_their_dead_le
         store.close()
         assert stored == ["number_too_long", "oversized"]
         assert store_proc.proc is not None and store_proc.proc.poll() is None, store_proc.tail()
-        with httpx.Client(base_url=hostile_api, timeout=30) as client:
+        with httpx.Client(base_url=hostile_api, auth=api_auth(hostile_api), timeout=30) as client:
             deadline = time.monotonic() + 30
             while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -177,7 +182,7 @@ def test_a_body_that_stalls_is_answered_408(hostile_api: str) -> None:
 def test_a_batch_over_its_byte_limit_is_413_and_a_batch_within_it_is_answered_per_line(
     hostile_api: str,
 ) -> None:
-    with httpx.Client(base_url=hostile_api, timeout=30) as client:
+    with httpx.Client(base_url=hostile_api, auth=api_auth(hostile_api), timeout=30) as client:
         too_big = client.post("/ingest/batch", content=(wire(opened("evt-1")) + b"\n") * 2000)
         mixed = client.post(
             "/ingest/batch",
@@ -194,7 +199,7 @@ def test_a_batch_over_its_byte_limit_is_413_and_a_batch_within_it_is_answered_pe
 
 
 def test_hostile_competition_definitions_are_422(hostile_api: str) -> None:
-    with httpx.Client(base_url=hostile_api, timeout=30) as client:
+    with httpx.Client(base_url=hostile_api, auth=api_auth(hostile_api), timeout=30) as client:
         for body in (b"[" * 200_000, b'{"id": ' + b"9" * 5000 + b"}", b'{"id": "a", "id": "b"}', b"\xff"):
             response = client.post("/api/competitions", content=body)
             assert response.status_code == 422, response.text
@@ -215,7 +220,7 @@ def test_hostile_competition_definitions_are_422(hostile_api: str) -> None:
 def test_fuzz_every_door_refuses_hostile_bytes_clearly_and_takes_the_next_good_event(
     hostile_api: str, raw: bytes
 ) -> None:
-    with httpx.Client(base_url=hostile_api, timeout=30) as client:
+    with httpx.Client(base_url=hostile_api, auth=api_auth(hostile_api), timeout=30) as client:
         assert_clear_refusal(client.post("/ingest/events", content=raw))
         good_event_accepted(client)
         batch = client.post("/ingest/batch", content=raw + b"\n" + wire(opened("evt-after")))

@@ -8,6 +8,7 @@ import httpx
 
 from schemas.dead_letters import REASON
 from schemas.topics import Topics
+from tests.support.auth import api_auth
 from tests.support.events import opened, wire
 from tests.support.kafka import wait_for
 from tests.support.processes import Process
@@ -16,7 +17,7 @@ from tests.support.processes import Process
 async def test_single_event_is_accepted_and_reaches_the_validated_topic(
     running_worker: Process, api_url: str, topics: Topics
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url)) as client:
         response = await client.post("/ingest/events", content=wire(opened("evt-http-1", cm_id="cm-h")))
 
     assert response.status_code == 202
@@ -31,7 +32,7 @@ async def test_bad_single_event_gets_422_with_reason_and_a_dead_letter(
 ) -> None:
     bad = opened("evt-http-bad")
     bad["data"]["account_type"] = "platinum"
-    async with httpx.AsyncClient(base_url=api_url) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url)) as client:
         response = await client.post("/ingest/events", content=wire(bad))
 
     assert response.status_code == 422
@@ -54,7 +55,7 @@ async def test_ndjson_batch_answers_record_by_record(
         wire(opened("evt-b4")),
         wire({**opened("evt-b5"), "type": "loan.granted"}),
     ]
-    async with httpx.AsyncClient(base_url=api_url) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url)) as client:
         response = await client.post("/ingest/batch", content=b"\n".join(lines) + b"\n")
 
     assert response.status_code == 200

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from streams.core.templates import load_template
+from tests.support.auth import api_auth
 from tests.support.events import joined, opened, wire
 from tests.support.http import poll
 from tests.support.processes import Process
@@ -31,7 +32,7 @@ async def test_published_contest_ranks_ingested_events(running_worker: Process, 
         opened("lb-b1", cm_id="cm-b", channel="tax_agent", new_firm=True),
         opened("lb-b2", cm_id="cm-b", account_type="general", channel="tax_agent", new_firm=True),
     ]
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=30) as client:
         published = await client.post("/api/competitions", json=definition)
         assert published.status_code == 202, published.text
         assert published.json() == {"id": CID, "version": 1, "status": "published"}
@@ -78,7 +79,7 @@ async def test_published_contest_ranks_ingested_events(running_worker: Process, 
 async def test_a_bad_definition_is_refused_naming_the_field(api_url: str) -> None:
     definition = load_template("feb_account_opening").model_dump(mode="json")
     definition["rules"][0]["points"]["basic"] = "lots"
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=30) as client:
         response = await client.post("/api/competitions", json=definition)
         not_json = await client.post("/api/competitions", content=b"{oops")
 
@@ -91,7 +92,7 @@ async def test_a_bad_definition_is_refused_naming_the_field(api_url: str) -> Non
 
 
 async def test_the_leaderboard_page_is_served(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=30) as client:
         response = await client.get("/")
 
     assert response.status_code == 200

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from streams.core.templates import load_template
+from tests.support.auth import api_auth, make_key
 from tests.support.browser import rendered_dom, screenshot
 from tests.support.events import joined, opened, wire
 from tests.support.http import poll
@@ -97,7 +98,7 @@ async def test_the_page_draws_the_scored_leaderboard(
         opened("pg-a2", cm_id="cm-a", channel="tax_agent", new_firm=True),
         opened("pg-b1", cm_id="cm-b", channel="tax_agent", new_firm=True),
     ]
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=30) as client:
         published = await client.post("/api/competitions", json=definition)
         assert published.status_code == 202, published.text
         ingested = await client.post("/ingest/batch", content=b"\n".join(wire(e) for e in events))
@@ -112,7 +113,9 @@ async def test_the_page_draws_the_scored_leaderboard(
         await poll(client, board + "sub_branch_total", lambda b: len(b["rows"]) == 2)
 
     # Chromium runs in a thread so the event loop stays free while the browser works.
-    dom = await asyncio.to_thread(rendered_dom, api_url + "/")
+    # The wall page as a screen opens it: with a read-only display token in its URL.
+    token = make_key(api_url, "display", "wall page", sub_branch="sb-east")
+    dom = await asyncio.to_thread(rendered_dom, f"{api_url}/?token={token}")
 
     assert NAME in dom
     status = re.search(r'id="status"[^>]*>([^<]*)<', dom)
@@ -122,7 +125,7 @@ async def test_the_page_draws_the_scored_leaderboard(
     _assert_ranked(boards["支行排行（总分）"], [("1", "sb-east", "40.00"), ("2", "sb-west", "20.00")])
     assert dom.index("cm-a") < dom.index("cm-b")
 
-    png = await asyncio.to_thread(screenshot, api_url + "/", tmp_path / "leaderboard.png")
+    png = await asyncio.to_thread(screenshot, f"{api_url}/?token={token}", tmp_path / "leaderboard.png")
     data = png.read_bytes()
     assert _png_size(data) == (1920, 1080)
     assert len(data) > 10_000, f"a {len(data)}-byte screenshot is too plain to show the boards"

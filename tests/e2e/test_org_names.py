@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from schemas.topics import Topics
+from tests.support.auth import api_auth
 from tests.support.events import joined, opened
 from tests.support.http import poll
 from tests.support.kafka import wait_for
@@ -42,7 +43,7 @@ async def test_leaderboards_show_names_and_true_per_head_figures(
     await send_events(topics, events)
 
     # Hand-computed: cm-a 40, cm-b 24; sb-east 40 over its 2 members, sb-west 24 over 1.
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=30) as client:
         managers = await poll(
             client,
             f"/api/competitions/{CID}/leaderboard?ranking=customer_manager",
@@ -72,4 +73,6 @@ async def test_leaderboards_show_names_and_true_per_head_figures(
     org = await wait_for(topics.org, lambda rs: len(rs) >= len(MEMBERS), settle=2.0)
     by_key = {(r.key or b"").decode(): json.loads(r.value or b"") for r in org}
     assert len(org) == len(MEMBERS)
-    assert by_key == {f"{cm}|sub_branch|2026-01-01|{sb}": _join(cm) for cm, (_, sb) in MEMBERS.items()}
+    # The canonical form spells out the optional fields the producer left out.
+    canonical = {cm: {**_join(cm), "data": {"unit_name": None, **_join(cm)["data"]}} for cm in MEMBERS}
+    assert by_key == {f"{cm}|sub_branch|2026-01-01|{sb}": canonical[cm] for cm, (_, sb) in MEMBERS.items()}

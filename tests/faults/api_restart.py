@@ -23,6 +23,7 @@ from tests.faults.harness import (
     standing_points,
     wire,
 )
+from tests.support.auth import api_auth
 from tests.support.ports import free_port
 from tests.support.random_events import seeded
 from tests.support.scoring import expected_standings
@@ -78,7 +79,9 @@ async def run(sc: Scenario) -> None:
     if await sc.converge(expected, 90) is None:
         sc.fail("the standings never matched the batch result before the restart")
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=10, auth=api_auth(f"http://127.0.0.1:{port}")
+    ) as client:
         # Before: every customer-manager board shows the standings, /readyz is 200 (the read
         # model has caught up with standings, rules and org) and two looks a second apart agree.
         before: dict[tuple[str, str], Any] = {}

@@ -30,6 +30,7 @@ from schemas.dead_letters import REASON
 from streams.settings import SharedSettings
 from tests.faults.dbs import pg_schema
 from tests.faults.harness import Scenario, first_copies, keyed, wire
+from tests.support.auth import api_auth
 from tests.support.hostile import hostile_messages
 from tests.support.kafka import BOOTSTRAP, read_all
 from tests.support.ports import free_port
@@ -127,7 +128,9 @@ class Doors:
 
     async def http_event(self, items: list[Item]) -> None:
         gate = asyncio.Semaphore(4)
-        async with httpx.AsyncClient(base_url=self.api_url, timeout=60) as client:
+        async with httpx.AsyncClient(
+            base_url=self.api_url, auth=api_auth(self.api_url), timeout=60
+        ) as client:
 
             async def one(item: Item) -> None:
                 async with gate:
@@ -141,7 +144,9 @@ class Doors:
             await asyncio.gather(*(one(item) for item in items))
 
     async def http_batch(self, items: list[Item]) -> None:
-        async with httpx.AsyncClient(base_url=self.api_url, timeout=120) as client:
+        async with httpx.AsyncClient(
+            base_url=self.api_url, auth=api_auth(self.api_url), timeout=120
+        ) as client:
             for i in range(0, len(items), 60):
                 part = items[i : i + 60]
                 response = await client.post(

@@ -40,6 +40,7 @@ from schemas.control import HEADER as CONTROL_HEADER
 from schemas.topics import Topics
 from services.store.tables import LedgerEntry as LedgerRow
 from streams.admin import ensure_topics, partitions_of
+from tests.support.auth import api_auth
 from tests.support.events import opened
 from tests.support.kafka import BOOTSTRAP, Record, read_all
 from tests.support.processes import ROOT, Process, api, new_prefix, sink, worker
@@ -612,7 +613,7 @@ async def board(client: httpx.AsyncClient, competition_id: str, ranking: str) ->
 async def api_check(sc: Scenario, base_url: str, timeout: float = 60.0) -> None:
     """The API's customer-manager boards show the published standings, and /readyz turns 200."""
     standings = latest(await read_all(sc.topics.standings))
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, auth=api_auth(base_url)) as client:
         for comp in COMPETITIONS:
             want = standing_points(standings, comp.id)
             rows: Any = None

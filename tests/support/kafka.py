@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.admin import partitions_of
 from streams.follow import read_range
@@ -61,3 +62,16 @@ async def wait_for(
             return records
         await asyncio.sleep(0.5)
     raise AssertionError(f"timed out after {timeout}s waiting on {topic}; have {len(records)} records")
+
+
+async def drop_topics(prefix: str) -> None:
+    """Delete every topic a test made under its prefix. The shared broker keeps files open for
+    every partition it holds: without this, a few hundred test runs exhaust its open-file limit."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()

@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.support.auth import provision
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -89,7 +91,11 @@ def worker(prefix: str, log_dir: Path, name: str = "worker", **extra: str) -> Pr
 
 
 def api(prefix: str, log_dir: Path, port: int, **extra: str) -> Process:
-    env = isolated_env(prefix, CAMPAIGNS_API_PORT=str(port), **extra)
+    # Plain HTTP on loopback: a Secure session cookie would never come back. The API's database
+    # gets a test admin and keys first (tests.support.auth), looked up by the API's URL.
+    env = isolated_env(prefix, CAMPAIGNS_API_PORT=str(port), CAMPAIGNS_COOKIE_SECURE="false", **extra)
+    if "CAMPAIGNS_DATABASE_URL" in extra:
+        provision(f"http://127.0.0.1:{port}", extra["CAMPAIGNS_DATABASE_URL"])
     return Process(
         [sys.executable, "-m", "services.api"], env, log_dir / "api.log", ready_text="Uvicorn running"
     )

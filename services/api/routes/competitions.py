@@ -1,7 +1,7 @@
-"""Competitions: the list screens and organisers see, and publishing a definition.
+"""Competitions: the list screens see, and publishing a definition (organiser or admin).
 
-POST has no authentication yet: anyone who reaches the API can publish. Roles (admin, organiser)
-come with the organisers' console; until then the API must stay on loopback.
+A published definition goes to Kafka for the workers and into the SQL `competitions` table, the
+record the console reads (services/api/versions.py); every publish is in the audit log.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from fastapi.responses import JSONResponse
 
 from schemas.errors import Rejection
 from schemas.wire_json import load_json
+from services.api.access import Organiser, Reader
 from services.api.body import read_body
-from services.api.deps import PublisherDep, ReadModelDep, SettingsDep
+from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.versions import put_version
 from services.api.views import competition_summary
-from services.publisher import PublishError
 from streams.core.errors import RuleError
 from streams.core.rules import Competition, parse_competition
 
 router = APIRouter(prefix="/api/competitions", tags=["competitions"])
 
 # A definition is a few levels deeper than an event (rules, their tiers and caps), never dozens.
-_MAX_DEPTH = 32
+MAX_DEPTH = 32
 _DEFINITION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -34,7 +35,7 @@ _DEFINITION_BODY: dict[str, Any] = {
 
 
 @router.get("")
-async def list_competitions(read_model: ReadModelDep) -> dict[str, Any]:
+async def list_competitions(read_model: ReadModelDep, _: Reader) -> dict[str, Any]:
     """Published and closed competitions (drafts are not shown), each as its deciding version."""
     return {
         "revision": read_model.revision,
@@ -43,42 +44,53 @@ async def list_competitions(read_model: ReadModelDep) -> dict[str, Any]:
     }
 
 
-def _restated(comp: Competition, status: str) -> Competition:
-    return comp.model_copy(update={"status": status})
+def invalid(field: str, reason: str) -> HTTPException:
+    """422 naming the field, as the core's RuleError does: the console maps it to the form."""
+    return HTTPException(422, {"field": field, "reason": reason})
 
 
-def _invalid(field: str, reason: str) -> JSONResponse:
-    return JSONResponse({"detail": {"field": field, "reason": reason}}, status_code=422)
+async def read_object(request: Request, settings: Any) -> Any:
+    """The request body as JSON (bounded in size, depth and time), or 422."""
+    body = await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+    try:
+        return load_json(body, max_depth=MAX_DEPTH)
+    except Rejection as exc:
+        raise invalid("(competition)", f"{exc.reason}: {exc.detail}") from None
 
 
-@router.post("", status_code=202, openapi_extra=_DEFINITION_BODY)
+async def read_definition(request: Request, settings: Any) -> Competition:
+    """The request body as a competition definition, or 422 naming the first bad field."""
+    return parse(await read_object(request, settings))
+
+
+def parse(obj: Any) -> Competition:
+    try:
+        return parse_competition(obj)
+    except RuleError as exc:
+        raise invalid(exc.path, exc.reason) from None
+
+
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra=_DEFINITION_BODY,
+    responses={
+        409: {"description": "that version is published or closed with another definition"},
+        422: {"description": "{detail: {field, reason}}: the first field the format refuses"},
+    },
+)
 async def publish_competition(
-    request: Request, read_model: ReadModelDep, publisher: PublisherDep, settings: SettingsDep
+    request: Request,
+    principal: Organiser,
+    read_model: ReadModelDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    store: StoreDep,
 ) -> JSONResponse:
     """Validate a competition definition (docs/competitions.md) and publish it as a version.
 
-    422 names the first bad field; 409 refuses to change a published version (beyond its status):
-    a change is a new version. The check is against what this replica has read so far."""
-    body = await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
-    try:
-        obj = load_json(body, max_depth=_MAX_DEPTH)
-    except Rejection as exc:
-        return _invalid("(competition)", f"{exc.reason}: {exc.detail}")
-    try:
-        comp = parse_competition(obj)
-    except RuleError as exc:
-        return _invalid(exc.path, exc.reason)
-    known = read_model.version(comp.id, comp.version)
-    if (
-        known is not None
-        and known.status != "draft"
-        and known.model_copy(update={"status": comp.status}) != comp
-    ):
-        raise HTTPException(
-            409, f"version {comp.version} of {comp.id} is already {known.status}; publish a new version"
-        )
-    try:
-        await publisher.competition(comp)
-    except PublishError as exc:
-        raise HTTPException(503, str(exc)) from None
+    422 names the first bad field; 409 refuses to change a published version (beyond closing
+    it): a change is a new version. Status "draft" only stores the draft (see the console API)."""
+    comp = await read_definition(request, settings)
+    await put_version(comp, principal, store, read_model, publisher)
     return JSONResponse({"id": comp.id, "version": comp.version, "status": comp.status}, status_code=202)

@@ -1,4 +1,5 @@
 """HTTP ingest: one JSON event, or an NDJSON batch, answered record by record.
+Only a source key (or an admin key) may send: `Authorization: Bearer <key>` (401/403 otherwise).
 
 Bodies are read with a size limit and a deadline (services/api/body.py): 413 and 408 come before
 any record is looked at. The request bodies are declared in the OpenAPI document so that clients
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from services.api.access import SourceKey
 from services.api.body import read_body
 from services.api.deps import PublisherDep, SettingsDep
 from services.api.intake import split_ndjson, take
@@ -47,7 +49,9 @@ _BATCH_BODY: dict[str, Any] = {
         503: {"description": "Kafka cannot be reached: nothing was taken, send again"},
     },
 )
-async def ingest_event(request: Request, publisher: PublisherDep, settings: SettingsDep) -> JSONResponse:
+async def ingest_event(
+    request: Request, publisher: PublisherDep, settings: SettingsDep, _: SourceKey
+) -> JSONResponse:
     body = await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
     try:
         (result,) = await take([(1, body)], publisher, settings.limits)
@@ -65,7 +69,9 @@ async def ingest_event(request: Request, publisher: PublisherDep, settings: Sett
         503: {"description": "Kafka cannot be reached: nothing was taken, send again"},
     },
 )
-async def ingest_batch(request: Request, publisher: PublisherDep, settings: SettingsDep) -> JSONResponse:
+async def ingest_batch(
+    request: Request, publisher: PublisherDep, settings: SettingsDep, _: SourceKey
+) -> JSONResponse:
     lines = split_ndjson(await read_body(request, settings.max_batch_bytes, settings.body_timeout_seconds))
     if len(lines) > settings.max_batch_lines:
         raise HTTPException(413, f"batch has {len(lines)} records; limit is {settings.max_batch_lines}")

@@ -1,20 +1,124 @@
-"""Leaderboards ranked from the read model (unknown competition 404, ranking not offered 422)."""
+"""Leaderboards ranked from the read model (unknown competition 404, ranking not offered 422):
+a page of the board (top N from an offset, filtered by sub-branch or team), and one row with its
+neighbours ("around me").
+
+Each answer carries a weak ETag made of the read model's revision, the Shanghai day (rank
+changes and headcounts follow it) and the query; a client that sends it back in If-None-Match
+gets 304 until something changes. Cache-Control: no-cache, so a proxy or browser always asks.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+from collections import OrderedDict
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from services.api import views
+from services.api.access import Reader, ensure_sub_branch, ensure_team, ensure_unit
 from services.api.deps import ReadModelDep
+from services.readmodel import ReadModel
 from streams.core.rules import RankingKind
 
 router = APIRouter(prefix="/api/competitions", tags=["leaderboards"])
 
+Privacy = Annotated[int, Query(ge=0, le=1, description="1: leave out money figures and reasons")]
 
-@router.get("/{competition_id}/leaderboard")
+
+def _etag(read_model: ReadModel, request: Request) -> str:
+    board = read_model.board
+    query = "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
+    digest = hashlib.sha1(f"{request.url.path}?{query}".encode()).hexdigest()[:12]
+    return f'W/"{board.revision}-{board.today.isoformat()}-{digest}"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    sent = request.headers.get("if-none-match")
+    if not sent:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in sent.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+_HEADERS = {"Cache-Control": "no-cache"}
+_KEEP = 128  # answers remembered per process, by ETag: screens that ask the same question share one
+
+
+def _remembered(request: Request, etag: str) -> bytes | None:
+    held: OrderedDict[str, bytes] | None = getattr(request.app.state, "board_answers", None)
+    return held.get(etag) if held is not None else None
+
+
+def _remember(request: Request, etag: str, body: dict[str, Any]) -> Response:
+    held: OrderedDict[str, bytes] | None = getattr(request.app.state, "board_answers", None)
+    if held is None:
+        held = request.app.state.board_answers = OrderedDict()
+    encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    held[etag] = encoded
+    while len(held) > _KEEP:
+        held.popitem(last=False)
+    return _answer(encoded, etag)
+
+
+def _answer(encoded: bytes, etag: str) -> Response:
+    return Response(encoded, media_type="application/json", headers={"ETag": etag, **_HEADERS})
+
+
+_CACHED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "not modified since the ETag sent in If-None-Match"}
+}
+
+
+@router.get("/{competition_id}/leaderboard", responses=_CACHED)
 async def leaderboard(
-    competition_id: str, read_model: ReadModelDep, ranking: RankingKind = "customer_manager"
-) -> dict[str, Any]:
-    return views.leaderboard(read_model.leaderboard(competition_id, ranking))
+    competition_id: str,
+    request: Request,
+    read_model: ReadModelDep,
+    ranking: RankingKind = "customer_manager",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    sub_branch: str | None = None,
+    team: str | None = None,
+    privacy: Privacy = 0,
+    *,
+    principal: Reader,
+) -> Response:
+    board = read_model.board
+    ensure_sub_branch(principal, sub_branch)  # a viewer or display token: its own sub-branch only
+    ensure_team(principal, board.org, team)
+    board.index(competition_id, ranking)  # 404 / 422 before any 304
+    etag = _etag(read_model, request)
+    if _matches(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, **_HEADERS})
+    if (held := _remembered(request, etag)) is not None:
+        return _answer(held, etag)
+    found = board.page(competition_id, ranking, offset=offset, limit=limit, sub_branch=sub_branch, team=team)
+    return _remember(request, etag, views.page(found, bool(privacy)))
+
+
+@router.get("/{competition_id}/leaderboard/around/{unit_id}", responses=_CACHED)
+async def around(
+    competition_id: str,
+    unit_id: str,
+    request: Request,
+    read_model: ReadModelDep,
+    ranking: RankingKind = "customer_manager",
+    size: Annotated[int, Query(ge=0, le=50)] = 3,
+    privacy: Privacy = 0,
+    *,
+    principal: Reader,
+) -> Response:
+    board = read_model.board
+    ensure_unit(principal, board.org, ranking, unit_id)
+    board.index(competition_id, ranking)
+    etag = _etag(read_model, request)
+    if _matches(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, **_HEADERS})
+    if (held := _remembered(request, etag)) is not None:
+        return _answer(held, etag)
+    found = board.around(competition_id, ranking, unit_id, size)
+    if found is None:
+        raise HTTPException(404, f"{unit_id} is not on the {ranking} board of {competition_id}")
+    return _remember(request, etag, views.around(found, bool(privacy)))

@@ -1,0 +1,83 @@
+"""Publishing and closing a competition version from the API: checked against the SQL record and
+what this replica has read, sent to Kafka (where the workers take it), then recorded in SQL with
+the audit entry. Kafka first: if the record then fails the client is told to try again, and
+trying again is harmless (the same version on the compacted topic, the same SQL row)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from services.api.access import Principal
+from services.publisher import Publisher, PublishError
+from services.readmodel import ReadModel
+from services.store import Store, StoreConflict, StoreDataError, StoreError, StoreUnavailable
+from services.store.competition_records import CLOSED, DRAFT, PUBLISHED, CompetitionRecords
+from streams.core.rules import Competition
+
+T = TypeVar("T")
+
+
+async def stored(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A store call off the event loop, its errors as HTTP answers (409, 422, 503)."""
+    try:
+        return await run_in_threadpool(call, *args, **kwargs)
+    except StoreConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    except StoreDataError as exc:
+        raise HTTPException(422, {"field": "(competition)", "reason": str(exc)}) from None
+    except StoreUnavailable as exc:
+        raise HTTPException(503, f"the database did not answer: {exc}") from None
+    except StoreError as exc:
+        raise HTTPException(503, f"the database refused: {exc}") from None
+
+
+async def put_version(
+    comp: Competition, principal: Principal, store: Store, read_model: ReadModel, publisher: Publisher
+) -> dict[str, Any]:
+    """POST /api/competitions and the console's publish/close: the definition's own status says
+    what to do. A draft is kept in SQL only; published and closed go to Kafka and SQL."""
+    records = CompetitionRecords(store)
+    definition = comp.model_dump(mode="json")
+    if comp.status == DRAFT:
+        current = await stored(records.get, comp.id, comp.version)
+        if current is None:
+            return await stored(records.create_draft, definition, actor=principal.actor)
+        return await stored(records.edit_draft, definition, actor=principal.actor)
+    current = await stored(records.get, comp.id, comp.version)
+    frozen = current is not None and current["status"] != DRAFT
+    if (
+        frozen
+        and current is not None
+        and _without_status(current["definition"]) != _without_status(definition)
+    ):
+        raise HTTPException(
+            409, f"version {comp.version} of {comp.id} is already {current['status']}; publish a new version"
+        )
+    if comp.status == PUBLISHED and current is not None and current["status"] == CLOSED:
+        raise HTTPException(409, f"version {comp.version} of {comp.id} is closed; publish a new version")
+    known = read_model.version(comp.id, comp.version)
+    if (
+        known is not None
+        and known.status != DRAFT
+        and known.model_copy(update={"status": comp.status}) != comp
+    ):
+        raise HTTPException(
+            409, f"version {comp.version} of {comp.id} is already {known.status}; publish a new version"
+        )
+    try:
+        await publisher.competition(comp)
+    except PublishError as exc:
+        raise HTTPException(503, str(exc)) from None
+    if comp.status == PUBLISHED or current is None or current["status"] == DRAFT:
+        row, _ = await stored(records.publish, {**definition, "status": PUBLISHED}, actor=principal.actor)
+    if comp.status == CLOSED:
+        row, _ = await stored(records.close, comp.id, comp.version, actor=principal.actor)
+    return row
+
+
+def _without_status(definition: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in definition.items() if k != "status"}

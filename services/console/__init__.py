@@ -1,0 +1,1 @@
+"""The organisers' console's own logic, with no I/O: definition diffs, roster imports, templates."""

@@ -1,0 +1,91 @@
+"""What just scored, from the ledger topic: each manager's latest entries (the manager page's
+"recent"), and one `scored` push message per entry, with the manager's name and a Chinese label.
+
+The ledger is not compacted: the read model starts near its end (the last few hundred records of
+each partition), so "recent" survives a restart, and pushes only what arrives after that.
+Re-score entries (a rule change re-scoring everyone's history) are not news: they are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.errors import Rejection
+from schemas.wire_json import load_json
+from services.readmodel.board import Board
+from services.readmodel.labels import component_label
+from services.readmodel.push import Hub
+from streams.core.ledger import LedgerEntry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: LedgerEntry
+    label: str
+
+
+class RecentScores:
+    def __init__(self, per_manager: int = 20) -> None:
+        self._per_manager = per_manager
+        self._by_cm: dict[str, deque[Scored]] = {}
+        self.invalid = 0
+
+    def take(self, value: bytes | None, board: Board, hub: Hub | None) -> Scored | None:
+        """One ledger record; pushed to `hub` when given (live), else only remembered."""
+        if value is None:
+            return None
+        try:
+            entry = LedgerEntry.from_dict(load_json(value))
+        except (Rejection, ValidationError, TypeError) as exc:
+            self.invalid += 1
+            log.error("readmodel: ignoring unreadable ledger entry: %s", f"{exc}"[:300])
+            return None
+        if entry.event_id.startswith("rescore:"):
+            return None
+        scored = Scored(entry, component_label(entry.component, entry.reason))
+        held = self._by_cm.get(entry.cm_id)
+        if held is None:
+            held = self._by_cm[entry.cm_id] = deque(maxlen=self._per_manager)
+        held.append(scored)
+        if hub is not None:
+            full, private = message(scored, board)
+            hub.publish("scored", entry.competition_id, entry.sub_branch_id, _dump(full), _dump(private))
+        return scored
+
+    def of(self, cm_id: str) -> list[Scored]:
+        """The manager's latest entries, newest first."""
+        return list(reversed(self._by_cm.get(cm_id, ())))
+
+
+def message(scored: Scored, board: Board) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `scored` message, and its privacy-mode form (no reason: it may name accounts,
+    agreements or amounts)."""
+    e = scored.entry
+    names = board.unit_names()
+    private = {
+        "event_id": e.event_id,
+        "competition_id": e.competition_id,
+        "cm_id": e.cm_id,
+        "name": board.org.name(e.cm_id) or e.cm_id,
+        "sub_branch_id": e.sub_branch_id,
+        "sub_branch_name": names.get(e.sub_branch_id, e.sub_branch_id) if e.sub_branch_id else None,
+        "team_id": e.team_id,
+        "team_name": names.get(e.team_id, e.team_id) if e.team_id else None,
+        "component": e.component,
+        "label": scored.label,
+        "points": str(e.points),
+        "occurred_at": e.occurred_at.isoformat(),
+    }
+    return private | {"reason": e.reason, "late": e.late}, private
+
+
+def _dump(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

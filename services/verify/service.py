@@ -1,0 +1,165 @@
+"""Verify mode: re-score a competition (optionally one month of it) from the raw history with the
+pure core and list every difference from the streamed ledger in SQL.
+
+The history is the validated topic (every partition, committed records only, org moves and
+re-score control records included) and the competitions topic; the ledger is the SQL table the
+sink fills. A period `YYYY-MM` compares the entries whose `occurred_at` falls in that Shanghai
+month (a re-score's correcting entries carry the new version's `effective_from`), and the totals
+of those entries; without a period the totals are the core's own books after the whole history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas.topics import Topics
+from services.store import Store
+from services.verify.compare import Report, compare, period_totals
+from services.verify.history import VersionKey, definitions, partition_batches, topic_partitions
+from services.verify.replay import Expected, PartitionReplay
+from streams.core.calendar import day_of, start_of
+from streams.core.rules import Competition
+
+
+class VerifyError(Exception):
+    """The request cannot be verified as asked (an unknown competition, a malformed period)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str  # YYYY-MM
+    start: datetime  # Shanghai midnight of the first day
+    end: datetime  # Shanghai midnight of the next month's first day
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        try:
+            first = datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            raise VerifyError(f"period must be YYYY-MM, got {text!r}") from None
+        # Months near the calendar's ends have no next month or no UTC instant to compare with.
+        if not 1970 <= first.year <= 9998:
+            raise VerifyError(f"period must be a month between 1970-01 and 9998-12, got {text!r}")
+        following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+        return cls(text, start_of(first), start_of(following))
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start.date() <= day_of(moment) < self.end.date()
+
+
+async def _replay(
+    bootstrap: str,
+    topic: str,
+    partitions: list[int],
+    versions: dict[VersionKey, Competition],
+    only: set[str] | None,
+) -> Expected:
+    def lookup(cid: str, version: int, status: str) -> Competition | None:
+        return versions.get((cid, version, status))
+
+    expected = Expected()
+    for partition in partitions:
+        replay = PartitionReplay(lookup, only, expected)
+        async for batch in partition_batches(bootstrap, topic, partition):
+            replay.feed(batch)
+        replay.finish()
+    return expected
+
+
+def _replay_in_process(
+    bootstrap: str,
+    topic: str,
+    partitions: list[int],
+    versions: dict[VersionKey, Competition],
+    only: set[str] | None,
+) -> Expected:
+    """One worker process's share of the partitions (each is replayed whole, by one process)."""
+    return asyncio.run(_replay(bootstrap, topic, partitions, versions, only))
+
+
+async def expected_ledger(
+    bootstrap: str, topics: Topics, competition_ids: list[str] | None, workers: int | None = None
+) -> tuple[Expected, set[str]]:
+    """Replay every validated partition through the core; also returns the competitions known.
+
+    Partitions are independent (a manager's history is in one): with `workers` > 1 they are
+    shared out to that many processes (default: one per CPU, at most one per partition)."""
+    versions = await definitions(bootstrap, topics.competitions)
+    known = {cid for cid, _, _ in versions}
+    if competition_ids is not None:
+        unknown = sorted(set(competition_ids) - known)
+        if unknown:
+            raise VerifyError(f"no competition {', '.join(unknown)} on {topics.competitions}")
+    only = set(competition_ids) if competition_ids is not None else None
+    partitions = await topic_partitions(bootstrap, topics.validated)
+    count = max(1, min(workers or os.cpu_count() or 1, len(partitions)))
+    if count == 1:
+        return await _replay(bootstrap, topics.validated, partitions, versions, only), known
+    shares = [partitions[i::count] for i in range(count)]
+    loop = asyncio.get_running_loop()
+    # spawn, not fork: the caller may be the API, with threads and an event loop of its own
+    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool, _replay_in_process, bootstrap, topics.validated, share, versions, only
+                )
+                for share in shares
+            )
+        )
+    expected = Expected()
+    for part in parts:  # partitions never share an entry id (the id names the manager)
+        expected.entries.update(part.entries)
+        expected.totals.update(part.totals)
+        expected.failures += part.failures
+        expected.events += part.events
+        expected.controls += part.controls
+    return expected, known
+
+
+async def verify(
+    bootstrap: str,
+    topics: Topics,
+    store: Store,
+    competition_ids: list[str] | None = None,
+    period: str | None = None,
+    workers: int | None = None,
+) -> Report:
+    """The whole verification; `competition_ids=None`: every competition ever published."""
+    began = time.perf_counter()
+    window = Period.parse(period) if period is not None else None
+    expected, known = await expected_ledger(bootstrap, topics, competition_ids, workers)
+    chosen = sorted(competition_ids if competition_ids is not None else known)
+    entries = expected.entries
+    totals = expected.totals
+    if window is not None:
+        entries = {k: e for k, e in entries.items() if window.holds(e.occurred_at)}
+        totals = period_totals(entries.values())
+    report = Report(chosen, period, events=expected.events, controls=expected.controls)
+    report.failures = expected.failures
+    rows = store.ledger_scan(
+        chosen,
+        start=window.start if window is not None else None,
+        end=window.end if window is not None else None,
+    )
+    # The SQL read is blocking: off the event loop, so a caller's loop (the API's) keeps serving.
+    await asyncio.to_thread(compare, entries, totals, rows, report)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def verify_blocking(
+    bootstrap: str,
+    topics: Topics,
+    store: Store,
+    competition_ids: list[str] | None = None,
+    period: str | None = None,
+) -> Report:
+    """`verify` on an event loop of its own: for a worker thread (the API) or the CLI."""
+    return asyncio.run(verify(bootstrap, topics, store, competition_ids, period))

@@ -1,0 +1,131 @@
+"""Month-end awards over HTTP: the real API process (its read model on the real broker, its
+SQLite ledger), a published contest with awards, org records on the org topic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from schemas.routing import org_key
+from schemas.topics import Topics
+from services.store import Store
+from services.store.audit import entries as audit_entries
+from tests.integration.awards.builders import add, competition, entry
+from tests.support.auth import api_auth
+from tests.support.http import poll
+from tests.support.kafka import produce
+from tests.support.scoring import publish
+
+
+def _org_event(cm_id: str, sub_branch: str) -> dict[str, Any]:
+    return {
+        "event_id": f"org-{cm_id}",
+        "type": "org.changed",
+        "schema_version": 1,
+        "occurred_at": "2024-12-31T09:00:00+08:00",
+        "source": "test",
+        "data": {
+            "cm_id": cm_id,
+            "cm_name": {"cm-1": "张三", "cm-2": "李四", "cm-3": "王五"}[cm_id],
+            "action": "join",
+            "unit_kind": "sub_branch",
+            "unit_id": sub_branch,
+            "unit_name": {"SB1": "河西支行", "SB2": "城东支行"}[sub_branch],
+            "effective_from": "2025-01-01",
+        },
+    }
+
+
+async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tmp_path: Path) -> None:
+    comp = competition()
+    await publish(topics, [comp])
+    org = [_org_event("cm-1", "SB1"), _org_event("cm-2", "SB2"), _org_event("cm-3", "SB1")]
+    await produce(
+        topics.org, [(str(org_key(e)).encode(), json.dumps(e, ensure_ascii=False).encode()) for e in org]
+    )
+    with Store.from_url(f"sqlite:///{tmp_path / 'api.db'}") as store:
+        store.create_schema()
+        add(
+            store,
+            entry("a1", "cm-1", "2025-02-10 09:00", "20.00", recorded="2025-02-10 09:01"),
+            entry("b1", "cm-2", "2025-02-12 09:00", "14.00", recorded="2025-02-12 09:01", sub_branch="SB2"),
+            entry("c1", "cm-3", "2025-02-13 09:00", "14.00", recorded="2025-02-13 09:01"),
+        )
+
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=60) as client:
+        await poll(client, "/api/competitions", lambda b: any(c["id"] == comp.id for c in b["competitions"]))
+        await poll(client, "/api/managers/cm-3", lambda b: b.get("name") == "王五")
+
+        period = await client.get(f"/api/awards/periods/{comp.id}/2025-02")
+        assert period.status_code == 200, period.text
+        assert (period.json()["frozen"], period.json()["adjustment_label"]) == (False, "调整（上期迟到数据）")
+
+        created = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-02"})
+        assert created.status_code == 201, created.text
+        run = created.json()
+        again = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-02"})
+        assert again.status_code == 200
+        assert (again.json()["id"], again.json()["checksum"]) == (run["id"], run["checksum"])
+        # By hand: cm-1 一等奖 500; cm-2, cm-3 tie at 14, both 二等奖 300; per head SB1 (20 + 14) / 2
+        # = 17.00 beats SB2 14 / 1 = 14.00: 最佳支行 1000. 500 + 300 + 300 + 1000 = 2100.
+        assert (run["status"], run["amount"]) == ("draft", "2100.00")
+        frozen = (await client.get(f"/api/awards/periods/{comp.id}/2025-02")).json()
+        assert frozen["frozen"] and frozen["entries"] == 3
+        assert [(r["cm_id"], r["total"]) for r in frozen["rows"]] == [
+            ("cm-1", "20.00"),
+            ("cm-2", "14.00"),
+            ("cm-3", "14.00"),
+        ]
+
+        listed = (await client.get("/api/awards/runs", params={"competition_id": comp.id})).json()["runs"]
+        assert [r["id"] for r in listed] == [run["id"]]
+        lines = (await client.get(f"/api/awards/runs/{run['id']}/lines", params={"sub_branch": "SB1"})).json()
+        assert [(x["rank"], x["unit_id"], x["name"], x["points"], x["total"]) for x in lines["lines"]] == [
+            (1, "cm-1", "张三", "20.00", "20.00"),
+            (2, "cm-3", "王五", "14.00", "14.00"),
+            (1, "SB1", "河西支行", "17.00", "34.00"),  # per head: the value ranked, then the total
+        ]
+
+        first_csv = await client.get(f"/api/awards/runs/{run['id']}/report.csv")
+        second_csv = await client.get(f"/api/awards/runs/{run['id']}/report.csv")
+        assert first_csv.status_code == 200 and first_csv.content == second_csv.content
+        assert first_csv.content.startswith(b"\xef\xbb\xbf")
+        text = first_csv.content.decode("utf-8-sig")
+        assert "2,cm-2,李四,城东支行,,14.00,0.00,14.00,月度开户奖·二等奖,300.00," in text
+        sb2 = (
+            await client.get(f"/api/awards/runs/{run['id']}/report.csv", params={"sub_branch": "SB2"})
+        ).text
+        assert "李四" in sb2 and "张三" not in sb2
+        xlsx = await client.get(f"/api/awards/runs/{run['id']}/report.xlsx")
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert xlsx.content[:2] == b"PK"
+        assert xlsx.content == (await client.get(f"/api/awards/runs/{run['id']}/report.xlsx")).content
+
+        approved = await client.post(f"/api/awards/runs/{run['id']}/approve", json={"note": "月末审批"})
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "approved"
+        approver = approved.json()["approved_by"]
+        assert approver.startswith("key:")  # the caller's own name, from its credentials
+        twice = await client.post(f"/api/awards/runs/{run['id']}/approve", json={})
+        assert twice.status_code == 409
+        assert "已审批" in (await client.get(f"/api/awards/runs/{run['id']}/report.csv")).content.decode(
+            "utf-8-sig"
+        )
+
+        assert (await client.get("/api/awards/runs/999")).status_code == 404
+        bad = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-1"})
+        assert bad.status_code == 422
+        early = await client.post(
+            "/api/awards/freezes", json={"competition_id": comp.id, "period": "2099-01"}
+        )
+        assert early.status_code == 409 and "closes at" in early.json()["detail"]
+        unknown = await client.post("/api/awards/runs", json={"competition_id": "nope", "period": "2025-02"})
+        assert unknown.status_code == 404
+
+    with Store.from_url(f"sqlite:///{tmp_path / 'api.db'}") as store:
+        (audit,) = audit_entries(store, object_id=f"award_run/{run['id']}")
+        assert (audit["actor"], audit["action"]) == (approver, "award_run.approve")
+        assert audit["diff"]["note"] == "月末审批"
