@@ -48,8 +48,10 @@ start() {
   cat <<MSG
 
   普惠金融 campaigns platform is running (everything binds to 127.0.0.1):
-    API and pages   http://127.0.0.1:$api_port/        (OpenAPI docs: http://127.0.0.1:$api_port/docs)
+    boards          http://127.0.0.1:$api_port/?token=$CAMPAIGNS_DEV_DISPLAY_TOKEN
     wall screen     $CAMPAIGNS_DEV_SCREEN_URL
+    a manager       http://127.0.0.1:$api_port/me/cm-101?token=$CAMPAIGNS_DEV_ORGANISER_KEY
+    API             http://127.0.0.1:$api_port/docs   (Authorization: Bearer <a key from .run/dev-credentials>)
     console         http://127.0.0.1:$api_port/console   user $CAMPAIGNS_DEV_ADMIN_USER  password $CAMPAIGNS_DEV_ADMIN_PASSWORD
     dev keys        .run/dev-credentials (organiser, source and display keys; new on every make run)
     worker health   http://127.0.0.1:$worker_health_port/readyz

@@ -19,6 +19,7 @@ import argparse
 import getpass
 import os
 import secrets
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,8 @@ def _dev_bootstrap(args: argparse.Namespace, settings: ServiceSettings, credenti
     made["CAMPAIGNS_DEV_SCREEN_URL"] = (
         f"{base}/screen?sub_branch={args.sub_branch}&token={made['CAMPAIGNS_DEV_DISPLAY_TOKEN']}"
     )
-    text = "".join(f"{k}={v}\n" for k, v in made.items())
+    # Quoted for the shell: run.sh sources the file, and the screen URL holds an `&`.
+    text = "".join(f"{k}={shlex.quote(v)}\n" for k, v in made.items())
     if args.write:
         args.write.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(args.write, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

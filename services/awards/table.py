@@ -78,8 +78,20 @@ class Award:
     amount: Decimal
 
 
+@dataclass(kw_only=True)
+class _Awarded:
+    """What a line of the table wins, and the remarks printed beside it."""
+
+    awards: list[Award] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((a.amount for a in self.awards), ZERO)
+
+
 @dataclass
-class PersonLine:
+class PersonLine(_Awarded):
     rank: int | None
     cm_id: str
     name: str | None
@@ -90,16 +102,10 @@ class PersonLine:
     total: Decimal
     events: int
     eligible: bool
-    awards: list[Award] = field(default_factory=list)
-    remarks: list[str] = field(default_factory=list)
-
-    @property
-    def amount(self) -> Decimal:
-        return sum((a.amount for a in self.awards), ZERO)
 
 
 @dataclass
-class UnitLine:
+class UnitLine(_Awarded):
     ranking: str
     rank: int | None
     unit_id: str
@@ -108,12 +114,6 @@ class UnitLine:
     total: Decimal
     adjustment: Decimal
     headcount: int | None
-    awards: list[Award] = field(default_factory=list)
-    remarks: list[str] = field(default_factory=list)
-
-    @property
-    def amount(self) -> Decimal:
-        return sum((a.amount for a in self.awards), ZERO)
 
 
 @dataclass

@@ -63,16 +63,7 @@ class CompetitionRecords:
                 )
             previous = self._previous(conn, cid, version)
             self._insert(conn, cid, version, DRAFT, document, None)
-            conn.execute(
-                insert(_authors).values(
-                    competition_id=cid,
-                    version=version,
-                    created_by=actor,
-                    created_at=now,
-                    updated_by=actor,
-                    updated_at=now,
-                )
-            )
+            self._new_authors(conn, cid, version, actor, now)
             audit.record(
                 conn,
                 actor,
@@ -131,17 +122,7 @@ class CompetitionRecords:
             previous = self._previous(conn, cid, version)
             if current is None:
                 self._insert(conn, cid, version, PUBLISHED, document, now)
-                conn.execute(
-                    insert(_authors).values(
-                        competition_id=cid,
-                        version=version,
-                        created_by=actor,
-                        created_at=now,
-                        updated_by=actor,
-                        updated_at=now,
-                        published_by=actor,
-                    )
-                )
+                self._new_authors(conn, cid, version, actor, now, published_by=actor)
             else:
                 conn.execute(
                     update(_competitions)
@@ -275,17 +256,24 @@ class CompetitionRecords:
         where = (_authors.c.competition_id == cid) & (_authors.c.version == version)
         if conn.execute(select(_authors.c.version).where(where)).first() is None:
             # A version stored before authors were kept (or by an older tool): start its record now.
-            conn.execute(
-                insert(_authors).values(
-                    competition_id=cid,
-                    version=version,
-                    created_by=actor,
-                    created_at=now,
-                    updated_by=actor,
-                    updated_at=now,
-                )
-            )
+            self._new_authors(conn, cid, version, actor, now)
         conn.execute(update(_authors).where(where).values(updated_by=actor, updated_at=now, **more))
+
+    def _new_authors(
+        self, conn: Connection, cid: str, version: int, actor: str, now: datetime, **more: Any
+    ) -> None:
+        """A version's authors record, begun by `actor` (`more`: e.g. who published it)."""
+        conn.execute(
+            insert(_authors).values(
+                competition_id=cid,
+                version=version,
+                created_by=actor,
+                created_at=now,
+                updated_by=actor,
+                updated_at=now,
+                **more,
+            )
+        )
 
 
 def _identity(definition: dict[str, Any]) -> tuple[str, int]:

@@ -19,12 +19,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from schemas.control import Rescore
-from schemas.envelope import Envelope
-from schemas.errors import Rejection
 from schemas.validate import read_canonical
 from streams.core.catalog import Catalog
 from streams.core.engine import apply, rebuild
-from streams.core.errors import CoreError, NeedsRebuild
+from streams.core.errors import NeedsRebuild
+from streams.core.history import SCORING_FAILURES, readable_events
 from streams.core.ledger import LedgerEntry
 from streams.core.rules import Competition
 from streams.core.state import ParticipantState
@@ -114,12 +113,12 @@ class PartitionReplay:
             try:
                 entries = apply(state, event, self._catalog, now=record.timestamp)
             except NeedsRebuild:
-                history = _parsed(past)
+                history = readable_events(past)
                 state, entries = rebuild(
                     cm_id, [*history, event], self._catalog, state, cause=event, now=record.timestamp
                 )
                 self._states[cm_id] = state
-        except (Rejection, CoreError, ValueError, ArithmeticError, RecursionError) as exc:
+        except SCORING_FAILURES as exc:
             self._into.failures.append(Failure(record.partition, record.offset, str(exc)))
             entries = []
         finally:
@@ -159,7 +158,7 @@ class PartitionReplay:
         self._catalog = self._build_catalog()
         now = run[-1].timestamp
         for cm_id in sorted(self._history.keys() | self._states.keys()):
-            history = _parsed(self._history.get(cm_id, []))
+            history = readable_events(self._history.get(cm_id, []))
             state, entries = rebuild(
                 cm_id, history, self._catalog, self._states.get(cm_id), only=changed, now=now
             )
@@ -176,13 +175,3 @@ class PartitionReplay:
             if comp is not None:
                 chosen.append(comp)
         return Catalog(chosen)
-
-
-def _parsed(raw: list[bytes]) -> list[Envelope]:
-    events = []
-    for value in raw:
-        try:
-            events.append(read_canonical(value))
-        except (Rejection, ValueError):
-            continue
-    return events

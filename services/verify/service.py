@@ -53,34 +53,33 @@ class Period:
         return self.start.date() <= day_of(moment) < self.end.date()
 
 
-async def _replay(
-    bootstrap: str,
-    topic: str,
-    partitions: list[int],
-    versions: dict[VersionKey, Competition],
-    only: set[str] | None,
-) -> Expected:
+@dataclass(frozen=True)
+class _Share:
+    """Some partitions of the validated topic, and the definitions to replay them with."""
+
+    bootstrap: str
+    topic: str
+    partitions: list[int]
+    versions: dict[VersionKey, Competition]
+    only: set[str] | None
+
+
+async def _replay(share: _Share) -> Expected:
     def lookup(cid: str, version: int, status: str) -> Competition | None:
-        return versions.get((cid, version, status))
+        return share.versions.get((cid, version, status))
 
     expected = Expected()
-    for partition in partitions:
-        replay = PartitionReplay(lookup, only, expected)
-        async for batch in partition_batches(bootstrap, topic, partition):
+    for partition in share.partitions:
+        replay = PartitionReplay(lookup, share.only, expected)
+        async for batch in partition_batches(share.bootstrap, share.topic, partition):
             replay.feed(batch)
         replay.finish()
     return expected
 
 
-def _replay_in_process(
-    bootstrap: str,
-    topic: str,
-    partitions: list[int],
-    versions: dict[VersionKey, Competition],
-    only: set[str] | None,
-) -> Expected:
+def _replay_in_process(share: _Share) -> Expected:
     """One worker process's share of the partitions (each is replayed whole, by one process)."""
-    return asyncio.run(_replay(bootstrap, topic, partitions, versions, only))
+    return asyncio.run(_replay(share))
 
 
 async def expected_ledger(
@@ -100,7 +99,7 @@ async def expected_ledger(
     partitions = await topic_partitions(bootstrap, topics.validated)
     count = max(1, min(workers or os.cpu_count() or 1, len(partitions)))
     if count == 1:
-        return await _replay(bootstrap, topics.validated, partitions, versions, only), known
+        return await _replay(_Share(bootstrap, topics.validated, partitions, versions, only)), known
     shares = [partitions[i::count] for i in range(count)]
     loop = asyncio.get_running_loop()
     # spawn, not fork: the caller may be the API, with threads and an event loop of its own
@@ -108,7 +107,7 @@ async def expected_ledger(
         parts = await asyncio.gather(
             *(
                 loop.run_in_executor(
-                    pool, _replay_in_process, bootstrap, topics.validated, share, versions, only
+                    pool, _replay_in_process, _Share(bootstrap, topics.validated, share, versions, only)
                 )
                 for share in shares
             )

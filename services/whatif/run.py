@@ -17,15 +17,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.envelope import Envelope
-from schemas.errors import Rejection
 from schemas.topics import Topics
-from schemas.validate import read_canonical
 from services.whatif.compare import compare, ranked, summary
 from services.whatif.history import ReadCounts, org_moves, published_versions, validated_history
 from services.whatif.plan import plan_for
 from streams.core.catalog import Catalog
 from streams.core.engine import rebuild, standings
+from streams.core.history import readable_events
 from streams.core.rules import Competition, RankingKind, parse_competition
 from streams.core.standing import Standing
 
@@ -173,7 +171,9 @@ def _score_manager(
     out: Part,
 ) -> None:
     t = time.perf_counter()
-    events = _parsed([*raw, *org], out)
+    records = [*raw, *org]
+    events = readable_events(records)
+    out.unreadable += len(records) - len(events)  # parked by the scoring stage when it first met them
     scoring = time.perf_counter()
     out.parse_s += scoring - t
     if all(e.type == "org.changed" for e in events):
@@ -186,13 +186,3 @@ def _score_manager(
         state, _ = rebuild(cm_id, events, catalog, None)
         into += [s.to_dict() for s in standings(state) if s.competition_id == cid]
     out.score_s += time.perf_counter() - scoring
-
-
-def _parsed(raw: list[bytes], out: Part) -> list[Envelope]:
-    events = []
-    for value in raw:
-        try:
-            events.append(read_canonical(value))
-        except (Rejection, ValueError):
-            out.unreadable += 1  # parked by the scoring stage when it first met it
-    return events

@@ -27,13 +27,13 @@ from schemas.control import HEADER as CONTROL_HEADER
 from schemas.control import Rescore
 from schemas.dead_letters import DeadLetter
 from schemas.envelope import Envelope
-from schemas.errors import Rejection
 from schemas.records import RULES_KEY, pack, pinned_of, rules_record, standing_key, unpack
 from schemas.topics import Topics
 from schemas.validate import read_canonical
 from streams.core.catalog import Catalog
 from streams.core.engine import apply, rebuild, standings
 from streams.core.errors import CoreError, NeedsRebuild
+from streams.core.history import SCORING_FAILURES, readable_events
 from streams.core.state import ParticipantState
 from streams.follow import latest_by_key, read_range
 from streams.pipeline import fault
@@ -116,7 +116,7 @@ class ScoreStage:
                 history = await self._history(partition, m.offset, cm_id)
                 state, entries = rebuild(cm_id, [*history, event], part.catalog, state, cause=event, now=now)
                 part.states[cm_id] = state
-        except (Rejection, CoreError, ValueError, ArithmeticError, RecursionError) as exc:
+        except SCORING_FAILURES as exc:
             # Cannot happen for an event the validator passed; if it does, park it, don't crash-loop.
             # (Kafka errors while reading history are not caught: the batch is retried.)
             self.parked += 1
@@ -163,7 +163,7 @@ class ScoreStage:
         fault.point("score.rescore")
         out: list[Out] = []
         for cm_id in sorted(raw.keys() | part.states.keys()):
-            history = _parsed(raw.pop(cm_id, []))
+            history = readable_events(raw.pop(cm_id, []))
             state, entries = rebuild(
                 cm_id, history, part.catalog, part.states.get(cm_id), only=changed, now=now
             )
@@ -242,17 +242,7 @@ class ScoreStage:
         raw: list[bytes] = []
         async for batch in read_range(self._bootstrap, TopicPartition(self.topic, partition), 0, upto):
             raw += [h.value for h in batch if h.key == key and h.value is not None and not _is_control(h)]
-        return _parsed(raw)
-
-
-def _parsed(raw: list[bytes]) -> list[Envelope]:
-    events = []
-    for value in raw:
-        try:
-            events.append(read_canonical(value))
-        except (Rejection, ValueError):
-            continue  # parked when it was first scored
-    return events
+        return readable_events(raw)
 
 
 def _is_control(m: Any) -> bool:

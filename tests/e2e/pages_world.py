@@ -26,12 +26,9 @@ UNITS = {"sb-east": "城东支行", "sb-west": "城西支行", "team-pioneer": "
 
 def member(cm_id: str, name: str, sub_branch: str, team: str | None = None) -> list[dict[str, Any]]:
     """The manager joins a named sub-branch (and a named team) from the start of the year."""
-    out = [joined(cm_id, sub_branch, name=name, event_id=f"org-{cm_id}-sb")]
-    out[0]["data"]["unit_name"] = UNITS[sub_branch]
+    out = [joined(cm_id, sub_branch, name, f"org-{cm_id}-sb", unit_name=UNITS[sub_branch])]
     if team is not None:
-        into_team = joined(cm_id, team, name=name, event_id=f"org-{cm_id}-team")
-        into_team["data"].update(unit_kind="team", unit_name=UNITS[team])
-        out.append(into_team)
+        out.append(joined(cm_id, team, name, f"org-{cm_id}-team", kind="team", unit_name=UNITS[team]))
     return out
 
 
@@ -40,6 +37,21 @@ def basic(event_id: str, cm_id: str, day: int = 3, **data: Any) -> dict[str, Any
     event = opened(event_id, cm_id=cm_id, segment="credit_offline", **data)
     event["occurred_at"] = f"2026-02-{day:02d}T10:00:00+08:00"
     return event
+
+
+def assigned(n: int, cm_id: str, segment: str) -> list[dict[str, Any]]:
+    """n customers of one segment put in the manager's care (小小银行家 counts them)."""
+    return [
+        {
+            "event_id": f"asg-{cm_id}-{segment}-{i}",
+            "type": "customer.assigned",
+            "schema_version": 1,
+            "occurred_at": "2026-03-02T09:00:00+08:00",
+            "source": "test",
+            "data": {"customer_id": f"cust-{segment}-{i}", "cm_id": cm_id, "segment": segment},
+        }
+        for i in range(n)
+    ]
 
 
 def definition(template: str) -> dict[str, Any]:
@@ -78,6 +90,13 @@ async def until(page: Page, expression: str, timeout: float = 90.0, what: str = 
 def display_token(api_url: str, sub_branch: str) -> str:
     """What a wall screen's URL carries: a read-only token for its own sub-branch."""
     return make_key(api_url, "display", f"wall screen {sub_branch}", sub_branch=sub_branch)
+
+
+def screen_url(api_url: str, sub_branch: str, *competitions: str, rotate: int = 0) -> str:
+    """A sub-branch's wall screen showing `competitions` (`rotate`: seconds on each), opened with
+    its display token."""
+    shown = f"competitions={','.join(competitions)}&rotate={rotate}"
+    return f"{api_url}/screen?sub_branch={sub_branch}&{shown}&token={display_token(api_url, sub_branch)}"
 
 
 def admin_token(api_url: str) -> str:

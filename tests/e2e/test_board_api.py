@@ -10,7 +10,7 @@ import httpx
 
 from schemas.topics import Topics
 from tests.support.auth import api_auth
-from tests.support.events import opened
+from tests.support.events import joined, opened
 from tests.support.http import poll
 from tests.support.processes import Process
 from tests.support.scoring import publish, published_templates, send_events
@@ -32,30 +32,13 @@ PEOPLE = {  # cm: (name, sub-branch, team)
 }
 
 
-def org_change(cm: str, kind: str, unit: str) -> dict[str, Any]:
-    name = PEOPLE[cm][0]
-    return {
-        "event_id": f"org-{cm}-{unit}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "test",
-        "data": {
-            "cm_id": cm,
-            "cm_name": name,
-            "action": "join",
-            "unit_kind": kind,
-            "unit_id": unit,
-            "unit_name": UNIT_NAMES[unit],
-            "effective_from": "2026-01-01",
-        },
-    }
-
-
 def org_events() -> list[dict[str, Any]]:
     out = []
-    for cm, (_, sb, team) in PEOPLE.items():
-        out += [org_change(cm, "sub_branch", sb), org_change(cm, "team", team)]
+    for cm, (name, sb, team) in PEOPLE.items():
+        out += [
+            joined(cm, unit, name, f"org-{cm}-{unit}", kind=kind, unit_name=UNIT_NAMES[unit])
+            for kind, unit in (("sub_branch", sb), ("team", team))
+        ]
     return out
 
 

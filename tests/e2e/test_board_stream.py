@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.topics import Topics
 from tests.support.auth import api_auth, auth_headers
-from tests.support.events import opened
+from tests.support.events import joined, opened
 from tests.support.http import poll
 from tests.support.kafka import BOOTSTRAP
 from tests.support.ports import free_port
@@ -50,23 +50,8 @@ def stream_api(prefix: str, tmp_path: Path) -> Iterator[str]:
     proc.stop()
 
 
-def joined(cm: str, name: str, sub_branch: str = "sb-east") -> dict[str, Any]:
-    return {
-        "event_id": f"org-{cm}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "test",
-        "data": {
-            "cm_id": cm,
-            "cm_name": name,
-            "action": "join",
-            "unit_kind": "sub_branch",
-            "unit_id": sub_branch,
-            "unit_name": "城东支行",
-            "effective_from": "2026-01-01",
-        },
-    }
+def member(cm: str, name: str) -> dict[str, Any]:
+    return joined(cm, "sb-east", name, f"org-{cm}", unit_name="城东支行")
 
 
 def basic(event_id: str, cm: str) -> dict[str, Any]:
@@ -81,7 +66,7 @@ async def test_resume_with_last_event_id_gets_the_missed_scored_messages(
     running_worker: Process, stream_api: str, topics: Topics
 ) -> None:
     await publish(topics, [c for c in published_templates() if c.id == CID])
-    await send_events(topics, [joined("cm-a", "张伟"), joined("cm-b", "李娜")])
+    await send_events(topics, [member("cm-a", "张伟"), member("cm-b", "李娜")])
     async with httpx.AsyncClient(base_url=stream_api, timeout=30, auth=api_auth(stream_api)) as client:
         await poll(client, "/api/managers/cm-b", lambda b: b["name"] == "李娜")
         first = SseClient(client, STREAM)
@@ -168,7 +153,7 @@ async def test_a_stalled_client_does_not_delay_the_others(
 ) -> None:
     await publish(topics, [c for c in published_templates() if c.id == CID])
     managers = [f"cm-{i:03d}" for i in range(150)]
-    await send_events(topics, [joined(cm, f"经理{i}") for i, cm in enumerate(managers)])
+    await send_events(topics, [member(cm, f"经理{i}") for i, cm in enumerate(managers)])
     big = f"{STREAM}?limit=200"  # large snapshots: the stalled client's buffers fill within seconds
     async with httpx.AsyncClient(base_url=stream_api, timeout=30, auth=api_auth(stream_api)) as client:
         await poll(client, "/api/managers/cm-149", lambda b: b["name"] == "经理149")

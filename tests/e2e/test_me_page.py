@@ -6,28 +6,12 @@ that scored; then, live, a new event moves the manager to first place without a 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from schemas.topics import Topics
-from tests.e2e.pages_world import OPENING, admin_token, basic, member, publish_over_http, until
+from tests.e2e.pages_world import OPENING, admin_token, assigned, basic, member, publish_over_http, until
 from tests.support.live_browser import PHONE, live_browser, live_page, page_errors, save_screenshot, text_of
 from tests.support.processes import Process, sink
 from tests.support.scoring import send_events
-
-
-def assigned(n: int, cm_id: str, segment: str) -> list[dict[str, Any]]:
-    """n customers of one segment put in the manager's care (小小银行家 counts them)."""
-    return [
-        {
-            "event_id": f"asg-{cm_id}-{segment}-{i}",
-            "type": "customer.assigned",
-            "schema_version": 1,
-            "occurred_at": "2026-03-02T09:00:00+08:00",
-            "source": "test",
-            "data": {"customer_id": f"cust-{segment}-{i}", "cm_id": cm_id, "segment": segment},
-        }
-        for i in range(n)
-    ]
 
 
 def card(cid: str) -> str:

@@ -12,10 +12,10 @@ from schemas.topics import Topics
 from tests.e2e.pages_world import (
     OPENING,
     basic,
-    display_token,
     member,
     publish_over_http,
     row_rank,
+    screen_url,
     ticker_text,
     until,
 )
@@ -45,8 +45,7 @@ async def test_scored_events_move_the_wall_screen(
     first += [basic(f"c{i}", "cm-c") for i in range(5)]
     await send_events(topics, org + first)
 
-    token = display_token(api_url, "sb-east")
-    url = f"{api_url}/screen?sub_branch=sb-east&competitions={OPENING}&rotate=0&token={token}"
+    url = screen_url(api_url, "sb-east", OPENING)
     async with live_browser() as browser, live_page(browser, url, size=WALL) as page:
         # Ranks are the whole board's (李娜 leads it); the screen lists sb-east's managers only.
         await until(page, f"{row_rank('cm-a')} === 2 && {row_rank('cm-b')} === 3", what="张伟 2nd, 王芳 3rd")

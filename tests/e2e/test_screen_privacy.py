@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from playwright.async_api import Page, Route
 
 from schemas.topics import Topics
-from tests.e2e.pages_world import display_token, member, publish_over_http, ticker_text, until
+from tests.e2e.pages_world import member, publish_over_http, screen_url, ticker_text, until
 from tests.support.live_browser import WALL, live_browser, live_page, page_errors, save_screenshot
 from tests.support.processes import Process
 from tests.support.scoring import send_events
@@ -52,8 +52,7 @@ async def test_privacy_mode_hides_amounts_and_customers(
 ) -> None:
     await publish_over_http(api_url, "payroll_drive")
     await send_events(topics, [*member("cm-a", "张伟", "sb-east"), *member("cm-b", "王芳", "sb-east")])
-    token = display_token(api_url, "sb-east")
-    base = f"{api_url}/screen?sub_branch=sb-east&competitions={PAYROLL}&rotate=0&token={token}"
+    base = screen_url(api_url, "sb-east", PAYROLL)
 
     async with (
         live_browser() as browser,

@@ -10,10 +10,10 @@ from schemas.topics import Topics
 from tests.e2e.pages_world import (
     OPENING,
     basic,
-    display_token,
     member,
     publish_over_http,
     row_rank,
+    screen_url,
     ticker_text,
     until,
 )
@@ -44,8 +44,7 @@ async def test_the_screen_reconnects_by_itself_after_the_api_restarts(
                 basic("b0", "cm-b"),
             ],
         )
-        token = display_token(api_url, "sb-east")
-        url = f"{api_url}/screen?sub_branch=sb-east&competitions={OPENING}&rotate=0&token={token}"
+        url = screen_url(api_url, "sb-east", OPENING)
         async with live_browser() as browser, live_page(browser, url, size=WALL) as page:
             await until(page, f"{row_rank('cm-a')} === 1 && {row_rank('cm-b')} === 2", what="the first board")
             await until(page, "window.screenState.connection === 'live'", what="the stream connected")

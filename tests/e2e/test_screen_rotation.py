@@ -6,7 +6,6 @@ against the scorecard's targets (the plan's 100 customers: 25 offline credit, 30
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from playwright.async_api import Page
 
@@ -14,10 +13,11 @@ from schemas.topics import Topics
 from tests.e2e.pages_world import (
     LITTLE_BANKER,
     OPENING,
+    assigned,
     basic,
-    display_token,
     member,
     publish_over_http,
+    screen_url,
     until,
 )
 from tests.support.live_browser import WALL, live_browser, live_page, page_errors, save_screenshot, text_of
@@ -25,20 +25,6 @@ from tests.support.processes import Process
 from tests.support.scoring import send_events
 
 ROTATE_S = 4
-
-
-def assigned(n: int, cm_id: str, segment: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "event_id": f"asg-{cm_id}-{segment}-{i}",
-            "type": "customer.assigned",
-            "schema_version": 1,
-            "occurred_at": "2026-03-02T09:00:00+08:00",
-            "source": "test",
-            "data": {"customer_id": f"cust-{segment}-{i}", "cm_id": cm_id, "segment": segment},
-        }
-        for i in range(n)
-    ]
 
 
 async def _fits(page: Page) -> bool:
@@ -69,9 +55,7 @@ async def test_the_screen_rotates_and_shows_progress_against_targets(
             basic("b0", "cm-b"),
         ],
     )
-    token = display_token(api_url, "sb-east")
-    shown_here = f"competitions={OPENING},{LITTLE_BANKER}&rotate={ROTATE_S}"
-    url = f"{api_url}/screen?sub_branch=sb-east&{shown_here}&token={token}"
+    url = screen_url(api_url, "sb-east", OPENING, LITTLE_BANKER, rotate=ROTATE_S)
     async with live_browser() as browser, live_page(browser, url, size=WALL) as page:
         await until(page, "document.querySelectorAll('#dots li').length === 2", what="two competitions")
         first = f"window.screenState.current === '{OPENING}'"

@@ -4,7 +4,6 @@ follows, are counted and skipped, and every follower keeps running."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 
@@ -14,24 +13,10 @@ from services.readmodel import ReadModel
 from streams.admin import ensure_topics
 from streams.core.templates import load_template
 from tests.support.kafka import BOOTSTRAP, produce
+from tests.support.records import standing
 
 CID = "feb-account-opening"
 DEEP = b"[" * 200_000  # RecursionError in a naive json.loads
-
-
-def standing(cm: str, points: str) -> tuple[bytes, bytes]:
-    body = {
-        "competition_id": CID,
-        "cm_id": cm,
-        "rule_version": 1,
-        "points": points,
-        "components": {"opening": points},
-        "units": [{"sub_branch_id": "sb-1", "team_id": None, "points": points}],
-        "metrics": {},
-        "reached_at": None,
-        "scorecard": None,
-    }
-    return f"{CID}|{cm}".encode(), json.dumps(body).encode()
 
 
 async def until(model: ReadModel, condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -52,7 +37,12 @@ async def test_poison_on_every_followed_topic_is_counted_and_skipped(topics: Top
         [(competition_key(comp.id, comp.version, comp.status), comp.model_dump_json().encode())],
     )
     await produce(
-        topics.standings, [(f"{CID}|cm-bad".encode(), DEEP), (b"\xff|\xfe", b"{}"), standing("cm-1", "3")]
+        topics.standings,
+        [
+            (f"{CID}|cm-bad".encode(), DEEP),
+            (b"\xff|\xfe", b"{}"),
+            (f"{CID}|cm-1".encode(), standing("cm-1", "3")),
+        ],
     )
     await produce(topics.org, [(b"cm-x|sub_branch|2026-01-01|sb-1", DEEP)])
 
@@ -63,7 +53,10 @@ async def test_poison_on_every_followed_topic_is_counted_and_skipped(topics: Top
         await until(model, lambda: model.standing(CID, "cm-1") is not None)
         assert model.poisoned == 5  # two competitions records, two standings, one org record
         # Following on: more poison, then a good record, which still arrives.
-        await produce(topics.standings, [(f"{CID}|cm-bad".encode(), b"\x00" * 10), standing("cm-2", "5")])
+        await produce(
+            topics.standings,
+            [(f"{CID}|cm-bad".encode(), b"\x00" * 10), (f"{CID}|cm-2".encode(), standing("cm-2", "5"))],
+        )
         await until(model, lambda: model.standing(CID, "cm-2") is not None)
         health = model.health()
     finally:

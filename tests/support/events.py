@@ -30,18 +30,28 @@ def wire(event: dict[str, Any]) -> bytes:
 
 
 def joined(
-    cm_id: str, sub_branch: str, name: str | None = None, event_id: str | None = None
+    cm_id: str,
+    unit: str,
+    name: str | None = None,
+    event_id: str | None = None,
+    *,
+    kind: str = "sub_branch",
+    unit_name: str | None = None,
+    effective: str = "2026-01-01",
 ) -> dict[str, Any]:
-    """The manager joins a sub-branch from the first day of the contest year."""
+    """The manager joins a sub-branch (or the `kind` of unit given), from the first day of the
+    contest year unless `effective` says otherwise."""
     data: dict[str, Any] = {
         "cm_id": cm_id,
         "action": "join",
-        "unit_kind": "sub_branch",
-        "unit_id": sub_branch,
-        "effective_from": "2026-01-01",
+        "unit_kind": kind,
+        "unit_id": unit,
+        "effective_from": effective,
     }
     if name is not None:
         data["cm_name"] = name
+    if unit_name is not None:
+        data["unit_name"] = unit_name
     return {
         "event_id": event_id or f"org-{cm_id}",
         "type": "org.changed",

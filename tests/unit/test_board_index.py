@@ -4,7 +4,6 @@ injected clock, and the per-head headcount day."""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +17,8 @@ from streams.core.ranking import rank, scoring_headcounts
 from streams.core.rules import Competition, RankingKind, TieBreak
 from streams.core.standing import Standing
 from streams.core.templates import load_template
+from tests.support.events import joined
+from tests.support.records import org_record, standing
 
 CID = "feb-account-opening"
 KINDS: list[RankingKind] = ["customer_manager", "team", "sub_branch_total", "sub_branch_per_head"]
@@ -133,37 +134,7 @@ def key(cm: str) -> bytes:
 
 
 def value(cm: str, points: str, sub_branch: str = "sb-1", team: str | None = None, basic: int = 0) -> bytes:
-    body = {
-        "competition_id": CID,
-        "cm_id": cm,
-        "rule_version": 1,
-        "points": points,
-        "components": {"opening": points},
-        "units": [{"sub_branch_id": sub_branch, "team_id": team, "points": points}],
-        "metrics": {"accounts": basic, "basic_accounts": basic},
-    }
-    return json.dumps(body).encode()
-
-
-def org(
-    cm: str, unit: str, kind: str = "sub_branch", effective: str = "2026-01-01", **data: Any
-) -> tuple[bytes, bytes]:
-    body = {
-        "event_id": f"org-{cm}-{unit}-{effective}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "test",
-        "data": {
-            "cm_id": cm,
-            "action": "join",
-            "unit_kind": kind,
-            "unit_id": unit,
-            "effective_from": effective,
-        }
-        | data,
-    }
-    return f"{cm}|{kind}|{effective}|{unit}".encode(), json.dumps(body, ensure_ascii=False).encode()
+    return standing(cm, points, [(sub_branch, team, points)], accounts=basic, basic_accounts=basic)
 
 
 SHANGHAI_9AM = datetime(2026, 2, 10, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -217,10 +188,10 @@ def test_per_head_divides_by_the_headcount_of_the_window_last_day_once_ended() -
     board = Board(clock=clock)
     board.set_competitions([published()])
     for cm in ("cm-a", "cm-b"):
-        board.put_org(*org(cm, "sb-1"))
+        board.put_org(*org_record(joined(cm, "sb-1")))
     # A third member joins sb-1 on Feb 25 and a fourth after the contest (Mar 3).
-    board.put_org(*org("cm-c", "sb-1", effective="2026-02-25"))
-    board.put_org(*org("cm-d", "sb-1", effective="2026-03-03"))
+    board.put_org(*org_record(joined("cm-c", "sb-1", effective="2026-02-25")))
+    board.put_org(*org_record(joined("cm-d", "sb-1", effective="2026-03-03")))
     board.put(key("cm-a"), value("cm-a", "60.00"))
 
     running = board.page(CID, "sub_branch_per_head")
@@ -245,11 +216,10 @@ def test_pages_filters_names_and_around_me() -> None:
         "cm-d": ("sb-west", "t-3", "刘洋", "10.00"),
         "cm-e": ("sb-east", "t-1", "陈静", "5.00"),
     }
+    sub_branches = {"sb-east": "城东支行", "sb-west": "城西支行"}
     for cm, (sb, team, name, points) in people.items():
-        board.put_org(
-            *org(cm, sb, cm_name=name, unit_name={"sb-east": "城东支行", "sb-west": "城西支行"}[sb])
-        )
-        board.put_org(*org(cm, team, kind="team", unit_name=f"团队{team[-1]}"))
+        board.put_org(*org_record(joined(cm, sb, name=name, unit_name=sub_branches[sb])))
+        board.put_org(*org_record(joined(cm, team, kind="team", unit_name=f"团队{team[-1]}")))
         board.put(key(cm), value(cm, points, sb, team))
 
     top = board.page(CID, "customer_manager", offset=1, limit=2)
@@ -284,7 +254,7 @@ def test_pages_filters_names_and_around_me() -> None:
     assert board.around(CID, "customer_manager", "cm-z") is None
 
     # A move in the org moves the manager's row to the other sub-branch's filter.
-    board.put_org(*org("cm-e", "sb-west", effective="2026-02-05"))
+    board.put_org(*org_record(joined("cm-e", "sb-west", effective="2026-02-05")))
     assert [r.row.unit_id for r in board.page(CID, "customer_manager", sub_branch="sb-west").rows] == [
         "cm-c",
         "cm-d",

@@ -11,6 +11,8 @@ import pytest
 from services.readmodel import Board, RankingNotOffered, UnknownCompetition
 from streams.core.rules import Competition
 from streams.core.templates import load_template
+from tests.support.events import joined
+from tests.support.records import org_record, standing
 
 CID = "feb-account-opening"
 
@@ -19,45 +21,8 @@ def published(name: str = "feb_account_opening", **changes: Any) -> Competition:
     return load_template(name).model_copy(update={"status": "published", **changes})
 
 
-def standing(cm: str, points: str, units: list[tuple[str | None, str | None, str]], **metrics: int) -> bytes:
-    body = {
-        "competition_id": CID,
-        "cm_id": cm,
-        "rule_version": 1,
-        "points": points,
-        "components": {"opening": points},
-        "units": [{"sub_branch_id": sb, "team_id": team, "points": p} for sb, team, p in units],
-        "metrics": metrics,
-        "reached_at": None,
-        "scorecard": None,
-    }
-    return json.dumps(body).encode()
-
-
 def key(cm: str) -> bytes:
     return f"{CID}|{cm}".encode()
-
-
-def org_record(
-    cm: str, sub_branch: str, name: str | None = None, effective: str = "2026-01-01"
-) -> tuple[bytes, bytes]:
-    """A record as the org topic holds it: the org key, and the canonical event."""
-    body = {
-        "event_id": f"org-{cm}-{sub_branch}",
-        "type": "org.changed",
-        "schema_version": 1,
-        "occurred_at": "2025-12-31T09:00:00+08:00",
-        "source": "test",
-        "data": {
-            "cm_id": cm,
-            "cm_name": name,
-            "action": "join",
-            "unit_kind": "sub_branch",
-            "unit_id": sub_branch,
-            "effective_from": effective,
-        },
-    }
-    return f"{cm}|sub_branch|{effective}|{sub_branch}".encode(), json.dumps(body, ensure_ascii=False).encode()
 
 
 @pytest.fixture
@@ -107,13 +72,16 @@ def test_records_it_cannot_read_are_ignored(board: Board) -> None:
 
 def test_customer_manager_board_ranks_by_points_then_basic_accounts(board: Board) -> None:
     board.put(
-        key("cm-a"), standing("cm-a", "40.00", [("sb-1", "t-1", "40.00")], accounts=2, basic_accounts=2)
+        key("cm-a"),
+        standing("cm-a", "40.00", [("sb-1", "t-1", "40.00")], accounts=2, basic_accounts=2),
     )
     board.put(
-        key("cm-b"), standing("cm-b", "24.00", [("sb-1", "t-2", "24.00")], accounts=2, basic_accounts=1)
+        key("cm-b"),
+        standing("cm-b", "24.00", [("sb-1", "t-2", "24.00")], accounts=2, basic_accounts=1),
     )
     board.put(
-        key("cm-c"), standing("cm-c", "24.00", [("sb-2", "t-1", "24.00")], accounts=2, basic_accounts=2)
+        key("cm-c"),
+        standing("cm-c", "24.00", [("sb-2", "t-1", "24.00")], accounts=2, basic_accounts=2),
     )
 
     lb = board.leaderboard(CID, "customer_manager")
@@ -165,8 +133,8 @@ def test_drafts_are_known_but_not_listed() -> None:
 
 
 def test_manager_rows_carry_the_org_name_else_the_id(board: Board) -> None:
-    board.put_org(*org_record("cm-a", "sb-1", name="张伟"))
-    board.put_org(*org_record("cm-b", "sb-1"))  # never named
+    board.put_org(*org_record(joined("cm-a", "sb-1", name="张伟")))
+    board.put_org(*org_record(joined("cm-b", "sb-1")))  # never named
     board.put(key("cm-a"), standing("cm-a", "40.00", [("sb-1", None, "40.00")]))
     board.put(key("cm-b"), standing("cm-b", "24.00", [("sb-1", None, "24.00")]))
 
@@ -181,7 +149,7 @@ def test_per_head_divides_by_the_org_headcount_on_the_day(board: Board) -> None:
     # sb-1 has three members from Jan 1, only two of whom scored; sb-2 has nobody in the org
     # yet, so it falls back to the managers who scored there.
     for cm in ("cm-a", "cm-b", "cm-idle"):
-        board.put_org(*org_record(cm, "sb-1"))
+        board.put_org(*org_record(joined(cm, "sb-1")))
     board.put(key("cm-a"), standing("cm-a", "40.00", [("sb-1", None, "40.00")]))
     board.put(key("cm-b"), standing("cm-b", "24.00", [("sb-1", None, "24.00")]))
     board.put(key("cm-c"), standing("cm-c", "30.00", [("sb-2", None, "30.00")]))
@@ -198,7 +166,7 @@ def test_per_head_divides_by_the_org_headcount_on_the_day(board: Board) -> None:
 
 def test_org_records_bump_the_revision_and_bad_ones_are_ignored(board: Board) -> None:
     start = board.revision
-    org_key, value = org_record("cm-a", "sb-1", name="张伟")
+    org_key, value = org_record(joined("cm-a", "sb-1", name="张伟"))
     assert board.put_org(org_key, value) is True
     assert board.put_org(org_key, value) is False  # the same record again
     assert board.revision == start + 1

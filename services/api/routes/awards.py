@@ -207,9 +207,15 @@ def approve_run(
         return _header(runs.approve(store, run_id, principal.actor, body.note))
 
 
-def _report(
-    run_id: int, store: Store, read_model: ReadModel, sub_branch: str | None, render: Callable[..., bytes]
-) -> tuple[bytes, str]:
+# What each report format is drawn by and sent as.
+_FORMATS: dict[str, tuple[Callable[..., bytes], str]] = {
+    "csv": (csv_report, "text/csv; charset=utf-8"),
+    "xlsx": (xlsx_report, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def _report(run_id: int, store: Store, read_model: ReadModel, sub_branch: str | None, fmt: str) -> Response:
+    render, media_type = _FORMATS[fmt]
     with _answered():
         run = runs.get(store, run_id)
     try:
@@ -218,37 +224,26 @@ def _report(
         name = run["competition_id"]
     suffix = f"-{sub_branch}" if sub_branch else ""
     stem = f"awards-{run['competition_id']}-{run['period']}-run{run_id}{suffix}"
-    return render(run, name, sub_branch), re.sub(r"[^A-Za-z0-9_.\-]", "_", stem)
+    stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", stem)
+    return Response(
+        render(run, name, sub_branch),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
 
 
 @router.get("/runs/{run_id}/report.csv")
 def report_csv(
-    run_id: RunId,
-    store: AwardsStore,
-    read_model: ReadModelDep,
-    sub_branch: SubBranch = None,
+    run_id: RunId, store: AwardsStore, read_model: ReadModelDep, sub_branch: SubBranch = None
 ) -> Response:
-    body, stem = _report(run_id, store, read_model, sub_branch, csv_report)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
-    )
+    return _report(run_id, store, read_model, sub_branch, "csv")
 
 
 @router.get("/runs/{run_id}/report.xlsx")
 def report_xlsx(
-    run_id: RunId,
-    store: AwardsStore,
-    read_model: ReadModelDep,
-    sub_branch: SubBranch = None,
+    run_id: RunId, store: AwardsStore, read_model: ReadModelDep, sub_branch: SubBranch = None
 ) -> Response:
-    body, stem = _report(run_id, store, read_model, sub_branch, xlsx_report)
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
-    )
+    return _report(run_id, store, read_model, sub_branch, "xlsx")
 
 
 def _now() -> datetime:

@@ -163,8 +163,7 @@ async def publish(
         return _summary(current, definition=True)
     if current["status"] != DRAFT:
         raise HTTPException(409, f"version {version} of {competition_id} is {current['status']}")
-    comp = parse({**current["definition"], "status": PUBLISHED})
-    return _summary(await put_version(comp, principal, store, read_model, publisher), definition=True)
+    return await _moved(current, PUBLISHED, principal, store, read_model, publisher)
 
 
 @router.post("/competitions/{competition_id}/versions/{version}/close")
@@ -180,7 +179,19 @@ async def close(
     current = await _existing(store, competition_id, version)
     if current["status"] == DRAFT:
         raise HTTPException(409, f"version {version} of {competition_id} is a draft; publish it first")
-    comp = parse({**current["definition"], "status": CLOSED})
+    return await _moved(current, CLOSED, principal, store, read_model, publisher)
+
+
+async def _moved(
+    current: dict[str, Any],
+    status: str,
+    principal: Organiser,
+    store: StoreDep,
+    read_model: ReadModelDep,
+    publisher: PublisherDep,
+) -> dict[str, Any]:
+    """The stored version under its new status, published to the workers and the read model."""
+    comp = parse({**current["definition"], "status": status})
     return _summary(await put_version(comp, principal, store, read_model, publisher), definition=True)
 
 
