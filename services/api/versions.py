@@ -42,16 +42,14 @@ async def put_version(
     what to do. A draft is kept in SQL only; published and closed go to Kafka and SQL."""
     records = CompetitionRecords(store)
     definition = comp.model_dump(mode="json")
+    current = await stored(records.get, comp.id, comp.version)
     if comp.status == DRAFT:
-        current = await stored(records.get, comp.id, comp.version)
         if current is None:
             return await stored(records.create_draft, definition, actor=principal.actor)
         return await stored(records.edit_draft, definition, actor=principal.actor)
-    current = await stored(records.get, comp.id, comp.version)
-    frozen = current is not None and current["status"] != DRAFT
     if (
-        frozen
-        and current is not None
+        current is not None
+        and current["status"] != DRAFT
         and _without_status(current["definition"]) != _without_status(definition)
     ):
         raise HTTPException(

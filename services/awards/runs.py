@@ -81,23 +81,24 @@ def close_due(store: Store, comp: Competition, chain: list[Period], now: datetim
     target = chain[-1]
     if now < target.cutoff and freezing.load(store, comp.id, target.id) is None:
         # Refused before anything is frozen: asking for a far period must not freeze the ones before it.
-        raise PeriodOpen(
-            f"{comp.id} {target.id} closes at {target.cutoff.isoformat()} "
-            f"(its last day {target.end} plus {comp.grace_days} grace days)"
-        )
+        raise _still_open(comp, target)
     snap: freezing.Snapshot | None = None
     for i, period in enumerate(chain):
         snap = freezing.load(store, comp.id, period.id)
         if snap is not None:
             continue
         if now < period.cutoff:
-            raise PeriodOpen(
-                f"{comp.id} {period.id} closes at {period.cutoff.isoformat()} "
-                f"(its last day {period.end} plus {comp.grace_days} grace days)"
-            )
+            raise _still_open(comp, period)
         snap = freezing.freeze(store, comp.id, chain[: i + 1], now=now)
     assert snap is not None
     return snap
+
+
+def _still_open(comp: Competition, period: Period) -> PeriodOpen:
+    return PeriodOpen(
+        f"{comp.id} {period.id} closes at {period.cutoff.isoformat()} "
+        f"(its last day {period.end} plus {comp.grace_days} grace days)"
+    )
 
 
 def results(store: Store, comp: Competition, chain: list[Period]) -> tuple[freezing.Snapshot, bool]:
@@ -155,7 +156,7 @@ def _inputs(
     snap: freezing.Snapshot,
     table_in: dict[str, Any],
 ) -> dict[str, Any]:
-    record_ = {
+    return {
         "competition_id": comp.id,
         "period": period.id,
         "algorithm": ALGORITHM,
@@ -179,7 +180,6 @@ def _inputs(
         },
         "org": hashlib.sha256(canonical(table_in)).hexdigest(),
     }
-    return record_
 
 
 def compute(
@@ -287,41 +287,40 @@ def _find(store: Store, competition_id: str, period: str, fingerprint: str) -> d
 
 
 def _line_rows(run_id: int, result: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for p in result["people"]:
-        rows.append(
-            {
-                "kind": "customer_manager",
-                "rank": p["rank"],
-                "unit_id": p["cm_id"],
-                "name": p["name"],
-                "sub_branch_id": p["sub_branch_id"],
-                "team_id": p["team_id"],
-                "points": Decimal(p["points"]),
-                "adjustment": Decimal(p["adjustment"]),
-                "total": Decimal(p["total"]),
-                "awards": json.dumps(p["awards"], ensure_ascii=False, sort_keys=True),
-                "amount": Decimal(p["amount"]),
-                "remarks": "；".join(p["remarks"]),
-            }
-        )
-    for u in result["units"]:
-        rows.append(
-            {
-                "kind": u["ranking"],
-                "rank": u["rank"],
-                "unit_id": u["unit_id"],
-                "name": u["name"],
-                "sub_branch_id": u["unit_id"] if u["ranking"] != "team" else None,
-                "team_id": u["unit_id"] if u["ranking"] == "team" else None,
-                "points": Decimal(u["points"]),
-                "adjustment": Decimal(u["adjustment"]),
-                "total": Decimal(u["total"]),
-                "awards": json.dumps(u["awards"], ensure_ascii=False, sort_keys=True),
-                "amount": Decimal(u["amount"]),
-                "remarks": "；".join(u["remarks"]),
-            }
-        )
+    def figures(line: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "points": Decimal(line["points"]),
+            "adjustment": Decimal(line["adjustment"]),
+            "total": Decimal(line["total"]),
+            "awards": json.dumps(line["awards"], ensure_ascii=False, sort_keys=True),
+            "amount": Decimal(line["amount"]),
+            "remarks": "；".join(line["remarks"]),
+        }
+
+    rows = [
+        {
+            "kind": "customer_manager",
+            "rank": p["rank"],
+            "unit_id": p["cm_id"],
+            "name": p["name"],
+            "sub_branch_id": p["sub_branch_id"],
+            "team_id": p["team_id"],
+            **figures(p),
+        }
+        for p in result["people"]
+    ]
+    rows += [
+        {
+            "kind": u["ranking"],
+            "rank": u["rank"],
+            "unit_id": u["unit_id"],
+            "name": u["name"],
+            "sub_branch_id": u["unit_id"] if u["ranking"] != "team" else None,
+            "team_id": u["unit_id"] if u["ranking"] == "team" else None,
+            **figures(u),
+        }
+        for u in result["units"]
+    ]
     return [{"run_id": run_id, "line_no": i, **row} for i, row in enumerate(rows, start=1)]
 
 
@@ -397,7 +396,9 @@ def listing(
 def lines(
     store: Store, run_id: int, *, sub_branch: str | None = None, kind: str | None = None
 ) -> list[dict[str, Any]]:
-    get(store, run_id)
+    with store._reading() as conn:
+        if conn.execute(select(_runs.c.id).where(_runs.c.id == run_id)).first() is None:
+            raise RunNotFound(f"no award run {run_id}")
     L = _run_lines.c
     query = select(_run_lines).where(L.run_id == run_id).order_by(L.line_no)
     if sub_branch:

@@ -21,7 +21,7 @@ from services.store import audit
 from services.store.access_tables import CompetitionAuthor
 from services.store.errors import StoreConflict, StoreDataError
 from services.store.rows import checked_row
-from services.store.store import Store
+from services.store.store import Store, _to_json
 from services.store.tables import Competition
 
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
@@ -45,7 +45,8 @@ class CompetitionRecords:
         return self._select(competition_id)
 
     def get(self, competition_id: str, version: int) -> dict[str, Any] | None:
-        found = [v for v in self._select(competition_id) if v["version"] == version]
+        with self._store._reading() as conn:
+            found = self._select_in(conn, competition_id, version)
         return found[0] if found else None
 
     # --- writes --------------------------------------------------------------------------
@@ -304,12 +305,3 @@ def _change(version: int, previous: dict[str, Any] | None, document: dict[str, A
         "against": previous["version"],
         "changes": diff(_rules_of(previous["definition"]), _rules_of(document)),
     }
-
-
-def _to_json(definition: dict[str, Any]) -> str:
-    try:
-        return json.dumps(
-            definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
-    except (TypeError, ValueError) as exc:
-        raise StoreDataError(f"competition definition is not plain JSON: {exc}") from exc

@@ -210,7 +210,7 @@ class Credentials:
             found = conn.execute(select(_keys).where(_keys.c.key_id == key_id)).first()
         if found is None or found.revoked_at is not None:
             return None
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        digest = _sha256(token)
         with self._lock:
             known = self._verified.get(key_id)
         if known is None or not secrets.compare_digest(known, digest):

@@ -24,10 +24,12 @@ from schemas.topics import Topics
 from schemas.validate import read_canonical
 from services.readmodel.labels import component_label
 from services.store import Store
-from services.verify.history import definitions, partition_batches, topic_partitions
+from services.verify.history import definitions, partition_batches
 from services.verify.service import Period
+from streams.admin import partitions_of
 from streams.core.catalog import Catalog
 from streams.core.explain import Verdict, explain_event
+from streams.core.history import readable_events
 from streams.rules_feed import STATUS_ORDER
 
 ZERO = Decimal("0.00")
@@ -100,7 +102,7 @@ def _iso(moment: datetime | None) -> str | None:
 async def _duplicates(bootstrap: str, topic: str, event_id: str) -> list[dict[str, Any]]:
     key = event_id.encode()
     found: list[dict[str, Any]] = []
-    for partition in await topic_partitions(bootstrap, topic):
+    for partition in await partitions_of(bootstrap, topic):
         async for batch in partition_batches(bootstrap, topic, partition, key):
             for record in batch:
                 try:
@@ -115,7 +117,7 @@ async def _history(
 ) -> tuple[Envelope | None, list[Envelope]]:
     """The event and its manager's history from the validated topic. With the manager known only
     their partition is read; otherwise every partition is searched for the id first."""
-    partitions = await topic_partitions(bootstrap, topic)
+    partitions = await partitions_of(bootstrap, topic)
     if not partitions:
         return None, []
     if cm_id is None:
@@ -139,7 +141,7 @@ async def _history(
     partition = DefaultPartitioner()(key, partitions, partitions)
     history: list[Envelope] = []
     async for batch in partition_batches(bootstrap, topic, partition, key):
-        history += [e for r in batch if not r.control and r.value and (e := _read(r.value)) is not None]
+        history += readable_events(r.value for r in batch if not r.control and r.value)
     target = next((e for e in history if e.event_id == event_id), None)
     return target, history
 

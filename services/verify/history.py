@@ -57,7 +57,3 @@ async def partition_batches(
     """One partition from its start to its end as of now, in batches; `key`: only its records."""
     async for batch in read_range(bootstrap, TopicPartition(topic, partition)):
         yield [_record(m) for m in batch if key is None or m.key == key]
-
-
-async def topic_partitions(bootstrap: str, topic: str) -> list[int]:
-    return await partitions_of(bootstrap, topic)

@@ -21,8 +21,9 @@ from datetime import datetime
 from schemas.topics import Topics
 from services.store import Store
 from services.verify.compare import Report, compare, period_totals
-from services.verify.history import VersionKey, definitions, partition_batches, topic_partitions
+from services.verify.history import VersionKey, definitions, partition_batches
 from services.verify.replay import Expected, PartitionReplay
+from streams.admin import partitions_of
 from streams.core.calendar import day_of, start_of
 from streams.core.rules import Competition
 
@@ -96,7 +97,7 @@ async def expected_ledger(
         if unknown:
             raise VerifyError(f"no competition {', '.join(unknown)} on {topics.competitions}")
     only = set(competition_ids) if competition_ids is not None else None
-    partitions = await topic_partitions(bootstrap, topics.validated)
+    partitions = await partitions_of(bootstrap, topics.validated)
     count = max(1, min(workers or os.cpu_count() or 1, len(partitions)))
     if count == 1:
         return await _replay(_Share(bootstrap, topics.validated, partitions, versions, only)), known

@@ -34,7 +34,7 @@ from schemas.topics import Topics
 from services.api import views
 from services.readmodel import Board
 from streams.admin import ensure_topics
-from tests.bench.pipeline import ledger_times
+from tests.bench.pipeline import ledger_times, opening
 from tests.support.auth import api_auth, auth_headers
 from tests.support.kafka import BOOTSTRAP
 from tests.support.ports import free_port
@@ -76,25 +76,6 @@ def org_event(cm: str, index: int) -> dict[str, Any]:
             "unit_id": sub_branch,
             "unit_name": f"第{index % 12}支行",
             "effective_from": "2026-01-01",
-        },
-    }
-
-
-def opening(cm: str, i: int, tag: str) -> dict[str, Any]:
-    return {
-        "event_id": f"{tag}-{i}",
-        "type": "account.opened",
-        "schema_version": 1,
-        "occurred_at": f"2026-02-{2 + i % 25:02d}T10:{i % 60:02d}:00+08:00",
-        "source": "bench",
-        "data": {
-            "account_id": f"{tag}-acct-{i}",
-            "customer_id": f"{tag}-cust-{i}",
-            "cm_id": cm,
-            "account_type": "general",
-            "segment": "non_credit",
-            "channel": "walk_in",
-            "new_firm": False,
         },
     }
 

@@ -109,7 +109,8 @@ async def create_draft(
     cid = body.get("id")
     if not isinstance(cid, str):
         raise invalid("id", "field required")
-    body["version"] = await _next_version(store, read_model, cid)
+    rows = await stored(CompetitionRecords(store).versions, cid)
+    body["version"] = _next_version(rows, read_model, cid)
     row = await _save_draft(store, principal, body, create=True)
     return JSONResponse(_summary(row, definition=True), status_code=201)
 
@@ -123,7 +124,7 @@ async def new_version(
     if not rows:
         raise HTTPException(404, f"no competition {competition_id}")
     body = dict(rows[-1]["definition"])
-    body["version"] = await _next_version(store, read_model, competition_id)
+    body["version"] = _next_version(rows, read_model, competition_id)
     row = await _save_draft(store, principal, body, create=True)
     return JSONResponse(_summary(row, definition=True), status_code=201)
 
@@ -258,8 +259,8 @@ async def _existing(store: Any, competition_id: str, version: int) -> dict[str, 
     return found
 
 
-async def _next_version(store: Any, read_model: Any, competition_id: str) -> int:
-    rows = await stored(CompetitionRecords(store).versions, competition_id)
+def _next_version(rows: list[dict[str, Any]], read_model: Any, competition_id: str) -> int:
+    """The next free version after the stored `rows` of the competition."""
     version = max((r["version"] for r in rows), default=0) + 1
     while read_model.version(competition_id, version) is not None:  # published outside the console
         version += 1

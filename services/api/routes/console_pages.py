@@ -9,33 +9,23 @@ from __future__ import annotations
 
 from importlib import resources
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+
+from services.api.routes.pages import NO_CACHE, asset_response, read_assets
 
 router = APIRouter(tags=["pages"])
 
 _PAGES = resources.files("services.api").joinpath("pages")
 _CONSOLE = _PAGES.joinpath("console.html").read_text(encoding="utf-8")
-_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-# Only the files that exist are served, by exact name: no path from the URL reaches the disk.
-_ASSETS: dict[str, tuple[str, str]] = {
-    item.name: (item.read_text(encoding="utf-8"), _TYPES[item.name[item.name.rindex(".") :]])
-    for item in _PAGES.joinpath("console").iterdir()
-    if item.is_file() and item.name[item.name.rfind(".") :] in _TYPES
-}
-# The files change with a deployment: a browser asks again on each load (they are small).
-_NO_CACHE = {"Cache-Control": "no-cache"}
+_ASSETS = read_assets(_PAGES.joinpath("console"))
 
 
 @router.get("/console", response_class=HTMLResponse)
 async def console_page() -> HTMLResponse:
-    return HTMLResponse(_CONSOLE, headers=_NO_CACHE)
+    return HTMLResponse(_CONSOLE, headers=NO_CACHE)
 
 
 @router.get("/console/assets/{name}")
 async def console_asset(name: str) -> Response:
-    asset = _ASSETS.get(name)
-    if asset is None:
-        raise HTTPException(404, f"no console asset {name!r}")
-    text, media_type = asset
-    return Response(text, media_type=media_type, headers=_NO_CACHE)
+    return asset_response(_ASSETS, name, "console asset")

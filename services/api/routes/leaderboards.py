@@ -46,9 +46,16 @@ _HEADERS = {"Cache-Control": "no-cache"}
 _KEEP = 128  # answers remembered per process, by ETag: screens that ask the same question share one
 
 
-def _remembered(request: Request, etag: str) -> bytes | None:
+def _cached(read_model: ReadModel, request: Request) -> tuple[str, Response | None]:
+    """The answer's ETag, and the answer when it needs no building: 304 if the client holds it,
+    else the body remembered under that ETag (None: build it, then `_remember` it)."""
+    etag = _etag(read_model, request)
+    if _matches(request, etag):
+        return etag, Response(status_code=304, headers={"ETag": etag, **_HEADERS})
     held: OrderedDict[str, bytes] | None = getattr(request.app.state, "board_answers", None)
-    return held.get(etag) if held is not None else None
+    if held is not None and (encoded := held.get(etag)) is not None:
+        return etag, _answer(encoded, etag)
+    return etag, None
 
 
 def _remember(request: Request, etag: str, body: dict[str, Any]) -> Response:
@@ -89,11 +96,9 @@ async def leaderboard(
     ensure_sub_branch(principal, sub_branch)  # a viewer or display token: its own sub-branch only
     ensure_team(principal, board.org, team)
     board.index(competition_id, ranking)  # 404 / 422 before any 304
-    etag = _etag(read_model, request)
-    if _matches(request, etag):
-        return Response(status_code=304, headers={"ETag": etag, **_HEADERS})
-    if (held := _remembered(request, etag)) is not None:
-        return _answer(held, etag)
+    etag, cached = _cached(read_model, request)
+    if cached is not None:
+        return cached
     found = board.page(competition_id, ranking, offset=offset, limit=limit, sub_branch=sub_branch, team=team)
     return _remember(request, etag, views.page(found, bool(privacy)))
 
@@ -113,11 +118,9 @@ async def around(
     board = read_model.board
     ensure_unit(principal, board.org, ranking, unit_id)
     board.index(competition_id, ranking)
-    etag = _etag(read_model, request)
-    if _matches(request, etag):
-        return Response(status_code=304, headers={"ETag": etag, **_HEADERS})
-    if (held := _remembered(request, etag)) is not None:
-        return _answer(held, etag)
+    etag, cached = _cached(read_model, request)
+    if cached is not None:
+        return cached
     found = board.around(competition_id, ranking, unit_id, size)
     if found is None:
         raise HTTPException(404, f"{unit_id} is not on the {ranking} board of {competition_id}")
