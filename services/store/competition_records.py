@@ -30,6 +30,10 @@ _competitions: Table = Competition.__table__  # type: ignore[assignment]
 _authors: Table = CompetitionAuthor.__table__  # type: ignore[assignment]
 
 
+# The version column is a 32-bit INTEGER on every database the store supports.
+MAX_VERSION = 2**31 - 1
+
+
 class CompetitionRecords:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -45,6 +49,8 @@ class CompetitionRecords:
         return self._select(competition_id)
 
     def get(self, competition_id: str, version: int) -> dict[str, Any] | None:
+        if not 0 < version <= MAX_VERSION:  # cannot be stored, and a driver refuses to bind it
+            return None
         with self._store._reading() as conn:
             found = self._select_in(conn, competition_id, version)
         return found[0] if found else None
@@ -212,6 +218,8 @@ class CompetitionRecords:
         return row
 
     def _row(self, conn: Connection, cid: str, version: int, *, lock: bool = False) -> dict[str, Any] | None:
+        if not 0 < version <= MAX_VERSION:
+            return None
         query = select(_competitions).where(_key(cid, version))
         if lock and self._store.dialect == "postgresql":
             query = query.with_for_update()

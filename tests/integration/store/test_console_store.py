@@ -150,3 +150,11 @@ def test_versions_drafts_publish_close_and_their_audit(store: Store) -> None:
         {"path": "grace_days", "op": "changed", "from": 5, "to": 7},
         {"path": "version", "op": "changed", "from": 1, "to": 2},
     ]
+
+
+@pytest.mark.parametrize("version", [0, -1, 2**31, 2**70, -(2**70)])
+def test_a_version_no_column_can_hold_is_simply_not_there(store: Store, version: int) -> None:
+    # Found by the API fuzzer: binding 2**70 raised OverflowError (HTTP 500) instead of "no such".
+    records = CompetitionRecords(store)
+    records.create_draft(_definition(), actor="user:zhang")
+    assert records.get(_definition()["id"], version) is None
