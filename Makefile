@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	.venv/bin/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(STAMP) ## create .venv, install pinned Python deps, fetch Kafka jars, install kcat, chromium and a CJK font
+install: $(STAMP) ## create .venv, install pinned Python deps, fetch Kafka jars, install kcat, faketime, chromium and a CJK font
 	deploy/kafka/kafka.sh fetch
 	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat >/dev/null; }
+	@# make test runs the unit tier a second time with the clock years ahead (libfaketime)
+	@command -v faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime >/dev/null; }
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@# without a CJK font the page's Chinese renders as boxes in browser screenshots
 	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -44,6 +45,9 @@ class ServiceSettings(SharedSettings):
     sse_replay_size: int = Field(default=10_000, ge=0)
     sse_snapshot_seconds: float = Field(default=0.5, ge=0)
     ledger_tail: int = Field(default=500, ge=0)
+    # Pins the boards' clock (the start of "today" for rank_change, the headcount day) so a test can
+    # cross Shanghai midnight unharmed; unset, the boards follow the wall clock.
+    board_clock: datetime | None = None
     # Access (docs/access.md). Only "development" lets `make run` make a dev admin and keys; in
     # production nothing has a default secret. Session cookies are signed with session_secret
     # (unset: a random one per process, so sessions end when the API restarts); cookie_secure

@@ -3,8 +3,9 @@ console and awards mount beside them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -38,6 +39,10 @@ from services.store import Store
 from streams.admin import ensure_topics
 
 
+def _pinned(at: datetime | None) -> Callable[[], datetime] | None:
+    return None if at is None else lambda: at
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings()
 
@@ -52,6 +57,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             ledger_tail=settings.ledger_tail,
             push_queue=settings.sse_queue_size,
             push_keep=settings.sse_replay_size,
+            clock=_pinned(settings.board_clock),
         )
         await read_model.start()
         # Only read, for /readyz: the sink's heartbeat and parked records. Connects on first use.

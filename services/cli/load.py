@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -150,7 +150,8 @@ async def _run(args: argparse.Namespace, fmt: Format, now: datetime) -> Report:
         await sink.close()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Callable[[], datetime] | None = None) -> int:
+    """The command; `clock` gives "now" for the future-time check (tests pass a fixed one)."""
     try:
         args = _parser().parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed by argparse
@@ -162,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fmt = Format(args.format) if args.format else format_of(path)
         if not path.is_file():
             raise InputError(f"no such file: {path}")
-        report = asyncio.run(_run(args, fmt, datetime.now(SHANGHAI)))
+        now = clock() if clock is not None else datetime.now(SHANGHAI)
+        report = asyncio.run(_run(args, fmt, now))
     except CliError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,8 @@ import re
 from dataclasses import asdict
 from typing import Any
 
+from pydantic import ValidationError
+
 from schemas.dead_letters import DeadLetter
 from schemas.errors import Rejection
 from schemas.wire_json import load_json
@@ -24,13 +26,28 @@ _EVENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 _KEY_BYTES = 1024
 
 
+class UnreadableLedgerEntry(ValueError):
+    """A record on the ledger topic that is not a ledger entry; the sink parks it with this text."""
+
+
 def ledger_row(value: bytes | None) -> dict[str, Any]:
+    """The row of one ledger record; UnreadableLedgerEntry (and nothing else) for what is not one."""
     if not value:
-        raise ValueError("a ledger record without a value")
-    obj = load_json(value)
+        raise UnreadableLedgerEntry("a ledger record without a value")
+    try:
+        obj = load_json(value)
+    except Rejection as exc:
+        raise UnreadableLedgerEntry(
+            f"not JSON a ledger entry can be read from: {exc.reason}: {exc.detail}"
+        ) from None
     if not isinstance(obj, dict):
-        raise ValueError(f"a ledger entry must be a JSON object, got {type(obj).__name__}")
-    return asdict(LedgerEntry.from_dict(obj))
+        raise UnreadableLedgerEntry(f"a ledger entry must be a JSON object, got {type(obj).__name__}")
+    try:
+        return asdict(LedgerEntry.from_dict(obj))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "(entry)"
+        raise UnreadableLedgerEntry(f"not a ledger entry: field '{where}': {first.get('msg')}") from None
 
 
 def dead_letter_row(

@@ -66,9 +66,11 @@ async def test_resume_with_last_event_id_gets_the_missed_scored_messages(
     running_worker: Process, stream_api: str, topics: Topics
 ) -> None:
     await publish(topics, [c for c in published_templates() if c.id == CID])
-    await send_events(topics, [member("cm-a", "张伟"), member("cm-b", "李娜")])
+    west = joined("cm-w", "sb-west", "王强", "org-cm-w", unit_name="城西支行")
+    await send_events(topics, [member("cm-a", "张伟"), member("cm-b", "李娜"), west])
     async with httpx.AsyncClient(base_url=stream_api, timeout=30, auth=api_auth(stream_api)) as client:
         await poll(client, "/api/managers/cm-b", lambda b: b["name"] == "李娜")
+        await poll(client, "/api/managers/cm-w", lambda b: b["name"] == "王强")
         first = SseClient(client, STREAM)
         await first.wait_for(lambda ms: any(m.event == "snapshot" for m in ms))
         assert first.status == 200
@@ -107,7 +109,11 @@ async def test_resume_with_last_event_id_gets_the_missed_scored_messages(
         ids = [int(m.id or 0) for m in before_snapshot if m.event == "scored"]
         assert ids == sorted(ids) and ids[0] > int(s1.id or 0)
         snapshot = resumed.of("snapshot")[0].json()
-        assert [(r["id"], r["points"]) for r in snapshot["rows"]] == [("cm-a", "40.00"), ("cm-b", "20.00")]
+        assert [(r["id"], r["points"]) for r in snapshot["rows"]] == [
+            ("cm-a", "40.00"),
+            ("cm-b", "20.00"),
+            ("cm-w", "0.00"),  # in the org, nothing scored yet
+        ]
         assert int(resumed.of("snapshot")[0].id or 0) >= ids[-1]
         await resumed.close()
 
@@ -126,8 +132,12 @@ async def test_resume_with_last_event_id_gets_the_missed_scored_messages(
         await private.wait_for(lambda ms: "s-4" in scored_ids(ms))
         (s4,) = [m.json() for m in private.of("scored")]
         assert "reason" not in s4 and s4["label"] == "新开基本户"
-        await asyncio.sleep(1.0)
-        assert scored_ids(elsewhere.messages) == []  # another sub-branch's screen does not show it
+        # A west event after it: once the west screen has that one, it would have had s-4 before
+        # it (one hub, one queue per client, in order) had s-4 been sent there.
+        await send_events(topics, [basic("s-5", "cm-w")])
+        await elsewhere.wait_for(lambda ms: "s-5" in scored_ids(ms))
+        assert scored_ids(elsewhere.messages) == ["s-5"]  # another sub-branch's screen does not show s-4
+        assert "s-5" not in scored_ids(private.messages)
         await private.close()
         await elsewhere.close()
 

@@ -30,6 +30,7 @@ from streams.core import load_template
 from tests.support.auth import api_auth
 from tests.support.events import joined, opened
 from tests.support.http import poll
+from tests.support.kafka import wait_for
 from tests.support.ports import free_port
 from tests.support.processes import ROOT, Process, api, sink, worker
 from tests.support.scoring import send_events
@@ -209,8 +210,13 @@ async def test_adjustments_reach_the_ledger_the_board_and_the_audit(
         assert feb["component_labels"]["adjustment"] == "人工调整"
 
         # The same request again (a retry) sends the same events: counted once.
-        assert (await client.post("/api/console/adjustments", json=split)).status_code == 202
-        await asyncio.sleep(3)
+        retry = await client.post("/api/console/adjustments", json=split)
+        assert retry.status_code == 202
+        # Wait until the pipeline has handled the retry's events (dedup drops each as a copy), so
+        # the counts below are read after it, not before it.
+        retried = {e["event_id"].encode() for e in retry.json()["events"]}
+        assert retried == {e["event_id"].encode() for e in made["events"]}
+        await wait_for(topics.duplicates, lambda records: retried <= {r.key for r in records}, timeout=120)
         again = (await client.get(f"/api/console/adjustments?competition={CID}")).json()
         assert again["count"] == 3
         await _scored(client, topics, {"cm-a": "11.00", "cm-c": "6.00"})

@@ -253,13 +253,13 @@ def test_a_csv_row_too_big_for_the_wire_is_refused_as_oversized() -> None:
 
 def test_main_exits_0_when_every_row_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "x.jsonl", line(opened("evt-1")) + "\n")
-    assert main([str(path), "--dry-run"]) == 0
+    assert main([str(path), "--dry-run"], clock=lambda: NOW) == 0
     assert capsys.readouterr().out == "read 1, accepted 1, rejected 0 (dry run: nothing produced)\n"
 
 
 def test_main_exits_1_and_lists_rejected_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "extract.txt", CSV)
-    assert main([str(path), "--format", "csv", "--dry-run"]) == 1
+    assert main([str(path), "--format", "csv", "--dry-run"], clock=lambda: NOW) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "read 7, accepted 2, rejected 5 (dry run: nothing produced)"
     assert out[1] == "line 3: missing_field: field 'data.cm_id' is required"
@@ -279,7 +279,7 @@ def test_main_produces_through_kafka_sink_and_closes_it(
     monkeypatch.setattr(KafkaSink, "connect", connect)
     path = write(tmp_path, "x.jsonl", JSONL)
     args = ["--bootstrap", "kafka:9092", "--topic", "t.raw", "--dead-letter-topic", "t.dlq"]
-    assert main([str(path), *args]) == 1
+    assert main([str(path), *args], clock=lambda: NOW) == 1
     assert opened_with == [("kafka:9092", "t.raw", "t.dlq")]
     assert len(sink.sent) == 2 and len(sink.letters) == 6 and sink.closed
     out = capsys.readouterr().out.splitlines()
@@ -295,7 +295,7 @@ def test_main_uses_the_shared_topic_names_by_default(tmp_path: Path, monkeypatch
         return FakeSink()
 
     monkeypatch.setattr(KafkaSink, "connect", connect)
-    assert main([str(write(tmp_path, "x.jsonl", JSONL))]) == 1
+    assert main([str(write(tmp_path, "x.jsonl", JSONL))], clock=lambda: NOW) == 1
     assert opened_with == [(Topics().raw, Topics().dead_letters)]
 
 
@@ -304,7 +304,7 @@ def test_a_dry_run_connects_to_nothing(tmp_path: Path, monkeypatch: pytest.Monke
         raise AssertionError("a dry run must not connect")
 
     monkeypatch.setattr(KafkaSink, "connect", connect)
-    assert main([str(write(tmp_path, "x.jsonl", JSONL)), "--dry-run"]) == 1
+    assert main([str(write(tmp_path, "x.jsonl", JSONL)), "--dry-run"], clock=lambda: NOW) == 1
 
 
 @pytest.mark.parametrize(
@@ -341,7 +341,7 @@ def test_main_exits_2_on_bad_usage(args: list[str], capsys: pytest.CaptureFixtur
 
 
 def test_main_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--help"]) == 0
+    assert main(["--help"], clock=lambda: NOW) == 0
     assert "--dry-run" in capsys.readouterr().out
 
 
@@ -461,6 +461,6 @@ def test_a_csv_the_parser_cannot_read_safely_exits_2_naming_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
 ) -> None:
     path = write(tmp_path, "x.csv", text)
-    assert main([str(path), "--dry-run"]) == 2
+    assert main([str(path), "--dry-run"], clock=lambda: NOW) == 2
     last = capsys.readouterr().err.splitlines()[-1]  # after the progress bar, if it started
     assert last.startswith("campaigns-load: ") and message in last

@@ -13,8 +13,8 @@ import pytest
 
 from schemas import SHANGHAI
 from schemas.dead_letters import DeadLetter
-from schemas.errors import Rejection, RejectReason
-from services.sink.records import clean_text, dead_letter_row, ledger_row, parked_row
+from schemas.errors import RejectReason
+from services.sink.records import UnreadableLedgerEntry, clean_text, dead_letter_row, ledger_row, parked_row
 from streams.core.ledger import make_entry
 
 
@@ -42,16 +42,24 @@ def test_deeply_nested_ledger_bytes_are_refused_without_recursing() -> None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(100)
     try:
-        with pytest.raises(Rejection) as caught:
+        with pytest.raises(UnreadableLedgerEntry, match=str(RejectReason.TOO_DEEP)):
             ledger_row(b"[" * 200_000)
     finally:
         sys.setrecursionlimit(limit)
-    assert caught.value.reason is RejectReason.TOO_DEEP
 
 
-@pytest.mark.parametrize("value", [None, b"", b"[1, 2]", b"\xff", b'{"entry_id": "e"}'])
-def test_what_is_not_a_ledger_entry_raises(value: bytes | None) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - any exception: the writer parks the record
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (None, "without a value"),
+        (b"", "without a value"),
+        (b"[1, 2]", "must be a JSON object, got list"),
+        (b"\xff", "not JSON"),
+        (b'{"entry_id": "e"}', "field 'event_id'"),
+    ],
+)
+def test_what_is_not_a_ledger_entry_raises_one_error_that_says_why(value: bytes | None, why: str) -> None:
+    with pytest.raises(UnreadableLedgerEntry, match=why):  # the writer parks the record with this text
         ledger_row(value)
 
 

@@ -24,9 +24,15 @@ from tests.support.processes import Process, sink
 from tests.support.scoring import publish, send_events
 
 
-def _months() -> tuple[date, date, date]:
-    today = datetime.now(SHANGHAI).date()
-    this_month = today.replace(day=1)
+def _months(today: date, grace_days: int) -> tuple[date, date, date]:
+    """Last month, this month and the window's end, placed from `today` so that on any calendar day
+    last month's cutoff (its end plus the grace days) has passed and the window is still open.
+
+    The worker judges lateness by its own clock, so the months must follow the real date; anchoring
+    them `grace_days + 2` days back keeps the test valid on the 1st of a month and across Shanghai
+    midnight, where "last month" taken from today would still be inside its grace days."""
+    anchor = today - timedelta(days=grace_days + 2)
+    this_month = anchor.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     after_next = (this_month + timedelta(days=62)).replace(day=1)
     return last_month, this_month, after_next - timedelta(days=1)
@@ -72,7 +78,9 @@ def _wait_totals(store: Store, cid: str, expected: dict[str, str], timeout: floa
 async def test_late_event_after_the_freeze_is_next_months_adjustment(
     topics: Topics, running_worker: Process, prefix: str, pg_url: str, tmp_path: Path
 ) -> None:
-    last_month, this_month, end = _months()
+    now = datetime.now(UTC)  # read once: every date below is placed from it
+    grace = _contest(date(2026, 1, 1), date(2026, 1, 31)).grace_days
+    last_month, this_month, end = _months(now.astimezone(SHANGHAI).date(), grace)
     comp = _contest(last_month, end)
     await publish(topics, [comp])
     writer = sink(prefix, tmp_path, pg_url).start()
@@ -93,6 +101,7 @@ async def test_late_event_after_the_freeze_is_next_months_adjustment(
 
         period = f"{last_month:%Y-%m}"
         _, chain = runs.resolve([comp], comp.id, period)
+        assert now >= chain[-1].cutoff
         frozen = runs.close_due(store, comp, chain, datetime.now(UTC))
         assert runs.per_manager(frozen) == [
             {
