@@ -4,7 +4,8 @@ GET /healthz: 200 while the process's event loop answers (liveness).
 GET /readyz:  200 when the rules feed has caught up and every stage's loop is running and has
               partitions of its topic; 503 otherwise. Both bodies carry each stage's status:
               partitions, batches, records, failures, the last error, lag (records behind the
-              last stable offset of its partitions) and how many records it parked.
+              last stable offset of its partitions), how many records it parked, and the partitions
+              it holds and why (the score stage waiting for a rule version: not ready).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ def readiness(worker: Worker) -> dict[str, Any]:
     problems = [] if worker.rules.ready.is_set() else ["rules feed has not caught up"]
     problems += [f"{s['stage']} is not running: {s['last_error']}" for s in stages if not s["running"]]
     problems += [f"{s['stage']} has no partitions" for s in stages if s["running"] and not s["partitions"]]
+    # A partition held at a control record (a rule version not readable yet) scores nothing more.
+    problems += [
+        f"{s['stage']} partition {p} is {reason}"
+        for s in stages
+        for p, reason in (s.get("holds") or {}).items()
+    ]
     return {"ready": not problems, "problems": problems, "stages": stages}
 
 

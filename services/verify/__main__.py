@@ -32,6 +32,8 @@ def _table(report: Report) -> str:
         lines.append(
             f"records the core cannot score (dead-lettered by the stream too): {len(report.failures)}"
         )
+    for w in report.waiting:
+        lines.append(f"partition {w.partition} stops at offset {w.offset}, {w.reason} (so does the stream)")
     if report.ok:
         lines.append("no differences: the SQL ledger is what the history scores to")
         return "\n".join(lines)

@@ -73,6 +73,7 @@ class Report:
     entries: list[EntryDifference] = field(default_factory=list)
     totals: list[TotalDifference] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    waiting: list[Failure] = field(default_factory=list)  # partitions stopped at an unknown version
     seconds: float = 0.0
 
     @property
@@ -92,6 +93,7 @@ class Report:
             "entry_differences": [d.to_dict() for d in self.entries],
             "total_differences": [d.to_dict() for d in self.totals],
             "scoring_failures": [asdict(f) for f in self.failures],
+            "waiting": [asdict(f) for f in self.waiting],
             "seconds": round(self.seconds, 3),
         }
 

@@ -48,6 +48,7 @@ def _record(m: Any) -> HistoryRecord:
         value=m.value,
         control=any(k == CONTROL_HEADER for k, _ in m.headers or ()),
         timestamp=datetime.fromtimestamp(stamp / 1000, UTC) if stamp and stamp > 0 else None,
+        headers=tuple(m.headers or ()),
     )
 
 

@@ -73,8 +73,8 @@ async def _replay(share: _Share) -> Expected:
     for partition in share.partitions:
         replay = PartitionReplay(lookup, share.only, expected)
         async for batch in partition_batches(share.bootstrap, share.topic, partition):
-            replay.feed(batch)
-        replay.finish()
+            await replay.feed(batch)
+        await replay.finish()
     return expected
 
 
@@ -118,6 +118,7 @@ async def expected_ledger(
         expected.entries.update(part.entries)
         expected.totals.update(part.totals)
         expected.failures += part.failures
+        expected.waiting += part.waiting
         expected.events += part.events
         expected.controls += part.controls
     return expected, known
@@ -143,6 +144,7 @@ async def verify(
         totals = period_totals(entries.values())
     report = Report(chosen, period, events=expected.events, controls=expected.controls)
     report.failures = expected.failures
+    report.waiting = expected.waiting
     rows = store.ledger_scan(
         chosen,
         start=window.start if window is not None else None,

@@ -16,7 +16,7 @@ from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, duplicate_r
 from schemas.routing import org_key
 from schemas.topics import Topics
 from streams.dedup_store import DedupStore
-from streams.pipeline.stage import Out
+from streams.pipeline.stage import Hold, Out
 
 
 class DedupStage:
@@ -28,6 +28,7 @@ class DedupStage:
         self._store = store
         self.dropped = 0  # copies of events seen before
         self.parked = 0  # records sent to the dead letters
+        self.holds: dict[int, Hold] = {}  # never set: every record is taken
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         ids = [_event_id(m) for m in records]

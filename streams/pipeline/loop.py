@@ -31,6 +31,8 @@ from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)
 
+HOLD_RETRY_SECONDS = 1.0  # how soon a held partition is read again (a stage's hold is cheap to ask)
+
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, loop: BatchLoop) -> None:
@@ -65,6 +67,7 @@ class BatchLoop:
         self._producer: AIOKafkaProducer | None = None
         self._positions: dict[TopicPartition, int] = {}  # committed, per partition
         self._rewind = False  # a batch failed: seek back to the committed offsets before reading on
+        self._paused: dict[TopicPartition, float] = {}  # held by the stage: read again at this time
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class BatchLoop:
             while True:
                 if self._rewind:
                     await self._rewind_to_committed(consumer)
+                self._resume_due(consumer)
                 batch = await self._next_batch(consumer)
                 if batch:
                     async with self.busy:
@@ -151,8 +155,13 @@ class BatchLoop:
             offsets = {
                 tp: max(records[-1].offset + 1, await consumer.position(tp)) for tp, records in work.items()
             }
+            held = {
+                tp: hold.offset for tp in work if (hold := self.stage.holds.get(tp.partition)) is not None
+            }
+            offsets.update(held)  # the stage took the records before the hold only
             await self._commit(outputs, offsets)
             self._positions.update(offsets)
+            self._hold(consumer, held)
         except asyncio.CancelledError:
             self.stage.forget(partitions)
             raise
@@ -208,6 +217,24 @@ class BatchLoop:
         # rebalance in turn.
         self._rewind = True
 
+    def _hold(self, consumer: AIOKafkaConsumer, held: dict[TopicPartition, int]) -> None:
+        """Read held partitions again from their hold, after a pause (the others go on meanwhile)."""
+        for tp, offset in held.items():
+            consumer.seek(tp, offset)
+            consumer.pause(tp)
+            self._paused[tp] = time.monotonic() + HOLD_RETRY_SECONDS
+
+    def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
+        if not self._paused:
+            return
+        now, assigned = time.monotonic(), consumer.assignment()
+        for tp, at in list(self._paused.items()):
+            if tp not in assigned:
+                del self._paused[tp]  # revoked: its next owner starts from the committed hold
+            elif at <= now:
+                del self._paused[tp]
+                consumer.resume(tp)
+
     async def _rewind_to_committed(self, consumer: AIOKafkaConsumer) -> None:
         self._rewind = False
         for tp in consumer.assignment():
@@ -245,4 +272,5 @@ class BatchLoop:
             "last_error": self.last_error,
             "last_batch_at": self.last_batch_at,
             "lag": self.lag(),
+            "holds": {str(p): h.reason for p, h in sorted(self.stage.holds.items())},
         }

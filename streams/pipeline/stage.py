@@ -19,10 +19,20 @@ class Out:
     headers: Headers | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A partition the stage stopped short on: the records from `offset` on were not taken. The
+    loop commits up to `offset` and reads the partition from there again a little later."""
+
+    offset: int
+    reason: str  # for /readyz
+
+
 class Stage(Protocol):
     name: str
     topic: str  # the input topic
     parked: int  # records this stage sent to the dead letters since start-up
+    holds: dict[int, Hold]  # set by `process` for a partition it stopped short on, else cleared
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         """One partition's batch, in offset order, to the records it causes. May keep state in

@@ -11,7 +11,7 @@ from schemas.dead_letters import DeadLetter
 from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER
 from schemas.routing import participant_of
 from schemas.topics import Topics
-from streams.pipeline.stage import Out
+from streams.pipeline.stage import Hold, Out
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ class ValidateStage:
         self._topics = topics
         self._limits = limits
         self.parked = 0
+        self.holds: dict[int, Hold] = {}  # never set: every record is taken
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         now = datetime.now(UTC)

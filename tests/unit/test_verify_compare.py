@@ -3,6 +3,7 @@ records) and the comparison with SQL rows, without a broker or a database."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict, replace
 from decimal import Decimal
@@ -35,9 +36,13 @@ def _replay(items: list[dict[str, Any] | Rescore], versions: list[Competition]) 
     known = {(c.id, c.version, c.status): c for c in versions}
     expected = Expected()
     replay = PartitionReplay(lambda cid, v, s: known.get((cid, v, s)), {CID}, expected)
-    replay.feed(_records(items))
-    replay.finish()
+    asyncio.run(_fed(replay, _records(items)))
     return expected
+
+
+async def _fed(replay: PartitionReplay, records: list[HistoryRecord]) -> None:
+    await replay.feed(records)
+    await replay.finish()
 
 
 EVENTS: list[dict[str, Any]] = [joined("cm-1", "sb-1"), *(opened(f"e{n}", "cm-1") for n in range(3))]
