@@ -61,9 +61,20 @@ class Topics:
         """Each manager's scoring state, newest per key; partition = the manager's partition."""
         return self._name("score.state")
 
+    @property
+    def layout(self) -> str:
+        """Each topic's partition count as recorded on the first start, keyed by topic name; one
+        partition. A worker refuses to start when a topic no longer matches (streams/layout/guard.py)."""
+        return self._name("topics.layout")
+
     def compacted(self) -> tuple[str, ...]:
-        """Topics where only the newest value per key matters (rules, org, standings, state)."""
-        return (self.competitions, self.org, self.standings, self.scoring_state)
+        """Topics where only the newest value per key matters (rules, org, standings, state,
+        the recorded layout)."""
+        return (self.competitions, self.org, self.standings, self.scoring_state, self.layout)
+
+    def partitioned(self) -> tuple[str, ...]:
+        """The topics created with the configured partition count (every one but the layout)."""
+        return tuple(name for name in self.all() if name != self.layout)
 
     def all(self) -> tuple[str, ...]:
         return (
@@ -77,4 +88,5 @@ class Topics:
             self.ledger,
             self.standings,
             self.scoring_state,
+            self.layout,
         )

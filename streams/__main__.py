@@ -1,4 +1,5 @@
-"""`python -m streams worker -l info`: creates the topics, then runs the faust worker."""
+"""`python -m streams worker -l info`: creates the topics, checks their partition layout
+(streams/layout/guard.py), then runs the faust worker."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ import sys
 from streams.admin import BrokerUnavailable, ensure_topics
 from streams.agents import app
 from streams.app import settings, topics
+from streams.layout import LayoutChanged, guard
+
+
+async def _prepare() -> None:
+    """Create missing topics, then refuse to run on topics whose partition count changed."""
+    await ensure_topics(settings.kafka_bootstrap, topics, settings.partitions, settings.replication)
+    await guard(settings.kafka_bootstrap, topics)
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         try:
-            asyncio.run(ensure_topics(settings.kafka_bootstrap, topics, settings.partitions))
-        except BrokerUnavailable as exc:
+            asyncio.run(_prepare())
+        except (BrokerUnavailable, LayoutChanged) as exc:
             sys.exit(f"worker: {exc}")
         if not any(arg.startswith("--with") for arg in sys.argv):
             # faust's CLI turns its web server on by default, on 0.0.0.0:6066; several workers on

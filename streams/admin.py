@@ -9,6 +9,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from schemas.topics import Topics
+from streams.replication import Replication
+
+SINGLE_BROKER = Replication(1, 1)
 
 
 class BrokerUnavailable(Exception):
@@ -16,7 +19,7 @@ class BrokerUnavailable(Exception):
 
 
 @asynccontextmanager
-async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
+async def admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     try:
         await admin.start()
@@ -33,7 +36,11 @@ async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
 HISTORY_RETENTION_MS = 400 * 24 * 3600 * 1000
 
 
-def topic_config(name: str, topics: Topics) -> dict[str, str]:
+def topic_config(name: str, topics: Topics, replication: Replication = SINGLE_BROKER) -> dict[str, str]:
+    return replication.topic_config() | _retention(name, topics)
+
+
+def _retention(name: str, topics: Topics) -> dict[str, str]:
     if name in topics.compacted():
         # Small segments and an eager cleaner: a restarted worker reads a partition's states
         # back, and should read little more than one record per manager.
@@ -47,16 +54,19 @@ def topic_config(name: str, topics: Topics) -> dict[str, str]:
     return {}
 
 
-async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list[str]:
-    """Create missing topics; returns the names created. Existing topics are left as they are."""
-    async with _admin(bootstrap) as admin:
+async def ensure_topics(
+    bootstrap: str, topics: Topics, partitions: int, replication: Replication = SINGLE_BROKER
+) -> list[str]:
+    """Create missing topics; returns the names created. Existing topics are left as they are
+    (their partition count is guarded by streams/layout/guard.py)."""
+    async with admin_client(bootstrap) as admin:
         existing = set(await admin.list_topics())
         wanted = [
             NewTopic(
                 name=name,
-                num_partitions=partitions,
-                replication_factor=1,
-                topic_configs=topic_config(name, topics),
+                num_partitions=1 if name == topics.layout else partitions,
+                replication_factor=replication.factor,
+                topic_configs=topic_config(name, topics, replication),
             )
             for name in topics.all()
             if name not in existing
@@ -73,7 +83,7 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int) -> list
 
 async def partitions_of(bootstrap: str, topic: str) -> list[int]:
     """The topic's partition numbers, or [] when it does not exist (yet)."""
-    async with _admin(bootstrap) as admin:
+    async with admin_client(bootstrap) as admin:
         (description,) = await admin.describe_topics([topic])
     if description.get("error_code"):
         return []

@@ -16,7 +16,7 @@ app = faust.App(
     store="memory://",  # faust keeps no tables here: state lives in score.state and dedup's store
     datadir=settings.data_dir,
     topic_partitions=settings.partitions,
-    topic_replication_factor=1,
+    topic_replication_factor=settings.replication_factor,
     producer_acks=-1,
     # faust's own consumer group (its leader-assignor topic) must let a SIGKILLed worker's
     # successor in as soon as our loops' groups do; faust's default session timeout is 60 s.

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import Limits
 from schemas.topics import Topics
+from streams.replication import Replication
 
 
 class SharedSettings(BaseSettings):
@@ -23,12 +24,21 @@ class SharedSettings(BaseSettings):
     topic_prefix: str = ""
     app_id: str = "campaigns"
     partitions: int = 4
+    # How many brokers hold each partition, and how many of them must have a write before it
+    # counts (producers send with acks=all). 1 and 1 fit the single local broker; a three-broker
+    # cluster wants 3 and 2, so one broker can be lost without losing a write or stopping writes.
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
     max_message_bytes: int = 64 * 1024
     max_future_seconds: int = 300
 
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
+
+    @property
+    def replication(self) -> Replication:
+        return Replication(self.replication_factor, self.min_insync_replicas)
 
     @property
     def limits(self) -> Limits:

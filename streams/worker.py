@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from streams.admin import BrokerUnavailable
 from streams.dedup_store import DedupStore
 from streams.pipeline import fault
 from streams.pipeline.deduplicating import DedupStage
@@ -13,6 +14,7 @@ from streams.pipeline.scoring import ScoreStage
 from streams.pipeline.validating import ValidateStage
 from streams.rules_feed import RulesFeed
 from streams.settings import StreamSettings
+from streams.topic_identity import describe
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ class Worker:
     def __init__(self, settings: StreamSettings) -> None:
         topics = settings.topics
         fault.arm(settings.fault)
+        self._bootstrap = settings.kafka_bootstrap
         self.rules = RulesFeed(settings.kafka_bootstrap, topics.competitions)
         self.dedup_store = DedupStore(settings.dedup_path, topics.accepted)
         self.loops = [
@@ -31,12 +34,28 @@ class Worker:
 
     async def run(self) -> None:
         try:
+            await self._bind_dedup_store()
             await asyncio.gather(
                 _supervised("rules", self.rules.run),
                 *(_supervised(loop.stage.name, loop.run) for loop in self.loops),
             )
         finally:
             self.dedup_store.close()
+
+    async def _bind_dedup_store(self) -> None:
+        """Tie the seen ids to the accepted topic as it exists now (streams/dedup_store.py)."""
+        topic = self.dedup_store.topic
+        while True:
+            try:
+                found = await describe(self._bootstrap, [topic])
+                if topic in found:
+                    self.dedup_store.bind(found[topic])
+                    log.info("worker: dedup store bound to %s (topic id %s)", topic, found[topic].topic_id)
+                    return
+                log.warning("worker: %s does not exist; looking again in 2 s", topic)
+            except BrokerUnavailable as exc:
+                log.warning("worker: %s; looking again in 2 s", exc)
+            await asyncio.sleep(2.0)
 
 
 async def _supervised(name: str, run: object) -> None:

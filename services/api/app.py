@@ -48,7 +48,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.partitions)
+        await ensure_topics(
+            settings.kafka_bootstrap, settings.topics, settings.partitions, settings.replication
+        )
         publisher = Publisher(settings.kafka_bootstrap, settings.topics)
         await publisher.start()
         read_model = ReadModel(

@@ -35,7 +35,7 @@ async def run(settings: ServiceSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.partitions)
+    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.partitions, settings.replication)
     publisher = Publisher(settings.kafka_bootstrap, settings.topics)
     await publisher.start()
     try:

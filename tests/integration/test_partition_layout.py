@@ -1,0 +1,46 @@
+"""The partition layout guard on the real broker: the first start records it, a later start on
+topics whose partition count was changed behind the worker's back refuses to run."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
+
+from schemas.topics import Topics
+from streams.layout import recorded_layout
+from tests.support.kafka import BOOTSTRAP
+from tests.support.processes import ROOT, worker
+
+
+async def grow(topic: str, count: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        await admin.create_partitions({topic: NewPartitions(total_count=count)})
+    finally:
+        await admin.close()
+
+
+async def test_a_worker_refuses_topics_altered_behind_its_back(
+    prefix: str, topics: Topics, tmp_path: Path
+) -> None:
+    first = worker(prefix, tmp_path).start()
+    first.stop()
+    recorded = await recorded_layout(BOOTSTRAP, topics)
+    assert recorded == dict.fromkeys(topics.partitioned(), 4)
+
+    # What `kafka-topics --alter --partitions 6` does.
+    await grow(topics.validated, 6)
+
+    again = worker(prefix, tmp_path, name="again")
+    refused = subprocess.run(again.args, cwd=ROOT, env=again.env, capture_output=True, timeout=120)
+
+    assert refused.returncode != 0
+    message = refused.stderr.decode()
+    assert f"{topics.validated} has 6 partitions, recorded with 4" in message
+    assert "python -m streams.layout grow" in message
+    assert "Worker]: Ready" not in refused.stdout.decode()
+    # The record is not rewritten by a refused start: the next start refuses too.
+    assert await recorded_layout(BOOTSTRAP, topics) == recorded
