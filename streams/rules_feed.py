@@ -3,7 +3,8 @@
 Each process reads all partitions itself (no consumer group): rules are small, and scoring on any
 partition needs all of them. Every (competition, version, status) ever read is kept: a scoring
 partition may still score with a version's "published" definition after it was closed, until the
-partition reaches the control record of the closing (streams/pipeline/scoring.py). The topic is
+partition reaches the control record of the closing (streams/pipeline/scoring.py). A partition that
+reaches a control record before this feed has its version holds there and asks again later. The topic is
 keyed by competition, version and status (schemas/control.py), so compaction keeps each of them.
 """
 
@@ -32,7 +33,6 @@ class RulesFeed:
         self._on_change = on_change
         self._by_key: dict[str, Competition] = {}  # topic key -> definition
         self.ready = asyncio.Event()
-        self._changed = asyncio.Condition()
         self.invalid = 0
 
     def definition(self, competition_id: str, version: int, status: str) -> Competition | None:
@@ -50,19 +50,6 @@ class RulesFeed:
                 best[(comp.id, comp.version)] = comp
         return [best[k] for k in sorted(best)]
 
-    def knows(self, competition_id: str, version: int, status: str) -> bool:
-        return self.definition(competition_id, version, status) is not None
-
-    async def wait_for(self, competition_id: str, version: int, status: str, timeout: float = 60.0) -> bool:
-        async with self._changed:
-            try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.knows(competition_id, version, status)), timeout
-                )
-            except TimeoutError:
-                return False
-        return True
-
     def _take(self, records: Sequence[Any]) -> None:
         for m in records:
             name = (m.key or b"").decode("utf-8", "replace")
@@ -77,11 +64,6 @@ class RulesFeed:
                 log.error("rules: ignoring invalid competition record %s: %s", name, exc)
         if self._on_change is not None:
             self._on_change()
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
 
     async def run(self) -> None:
         await follow(self._bootstrap, self._topic, self._take, self.ready)

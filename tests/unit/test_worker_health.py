@@ -51,3 +51,15 @@ def test_a_dead_stage_a_stage_without_partitions_and_unready_rules_are_each_name
         "dedup is not running: KafkaConnectionError: refused",
         "score has no partitions",
     ]
+
+
+def test_a_partition_held_at_a_control_record_says_what_it_waits_for() -> None:
+    held = _loop("score")
+    status = held.status()
+    status["holds"] = {"3": "waiting for competition feb-opening version 2 (published)"}
+    held.status = lambda: dict(status)
+    body = readiness(_worker(_loop("validate"), _loop("dedup"), held))
+    assert not body["ready"]
+    assert body["problems"] == [
+        "score partition 3 is waiting for competition feb-opening version 2 (published)"
+    ]
