@@ -2,14 +2,18 @@
 
 | topic            | key                       | value                                         |
 |------------------|---------------------------|-----------------------------------------------|
-| events.accepted  | cm_id                     | canonical event JSON; headers event_id, cm_id, type |
-| events.validated | cm_id                     | canonical event JSON, or a control record     |
+| events.accepted  | cm_id                     | event JSON; headers event_id, cm_id, type, arrived_at |
+| events.validated | cm_id                     | event JSON (header arrived_at), or a control record |
 | events.duplicates| event_id                  | {"event_id", "copies", "offset", "first_offset"} |
 | score.ledger     | cm_id                     | a ledger entry (streams/core/ledger.py)       |
 | score.standings  | "competition_id|cm_id"    | a standing (streams/core/standing.py)         |
 | score.state      | cm_id, or "@rules"        | zlib JSON: a manager's state, or the rules in force |
 
 score.state partition p holds the states of the managers of events.validated partition p.
+
+`arrived_at` is when the event reached the platform: the events.raw record's timestamp (the
+broker's append time, LogAppendTime on that topic), in milliseconds since the epoch as ASCII
+digits. Validate sets it and dedup carries it, so the scorer and a replay read the same value.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 EVENT_ID_HEADER = "campaigns.event_id"
 CM_HEADER = "campaigns.cm_id"
 TYPE_HEADER = "campaigns.type"
+ARRIVED_HEADER = "campaigns.arrived_at"
 RULES_KEY = b"@rules"
 
 
@@ -43,10 +48,38 @@ def unpack(blob: bytes) -> dict[str, Any]:
     return body
 
 
-def rules_record(pinned: dict[str, str]) -> bytes:
-    """Which competition versions a partition scores with: {"competition_id:version": status}."""
-    return pack({"pinned": pinned})
+def rules_record(pinned: dict[str, str], freezes: dict[str, Any] | None = None) -> bytes:
+    """Which competition versions a partition scores with: {"competition_id:version": status},
+    and the award periods it has read a freeze of (streams/core/lateness.py Freezes.to_dict)."""
+    body: dict[str, Any] = {"pinned": pinned}
+    if freezes:
+        body["freezes"] = freezes
+    return pack(body)
 
 
 def pinned_of(blob: bytes) -> dict[str, str]:
     return {str(k): str(v) for k, v in unpack(blob)["pinned"].items()}
+
+
+def freezes_of(blob: bytes) -> dict[str, Any]:
+    """The freezes kept in a rules record ({} in one written before freezes were carried)."""
+    freezes: dict[str, Any] = unpack(blob).get("freezes") or {}
+    return freezes
+
+
+def arrived_header(timestamp_ms: int | None) -> list[tuple[str, bytes]]:
+    """The arrival header for a raw record's Kafka timestamp ([] when the broker gave none)."""
+    if timestamp_ms is None or timestamp_ms <= 0:
+        return []
+    return [(ARRIVED_HEADER, str(int(timestamp_ms)).encode())]
+
+
+def arrived_at_ms(headers: Any) -> int | None:
+    """The arrival header of a record's headers (pairs), or None."""
+    for key, value in headers or ():
+        if key == ARRIVED_HEADER and value:
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -8,8 +8,8 @@ import asyncio
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from schemas.control import FREEZE, FreezeNotice, Rescore, competition_key
 from schemas.control import HEADER as CONTROL_HEADER
-from schemas.control import Rescore, competition_key
 from schemas.dead_letters import DeadLetter
 from schemas.topics import Topics
 from streams.core.rules import Competition
@@ -66,6 +66,25 @@ class Publisher:
                 )
             except KafkaError as exc:
                 raise PublishError(f"Kafka refused the re-score request: {exc}") from None
+
+    async def freeze_notice(self, notice: FreezeNotice) -> None:
+        """Tell every scoring partition that a period is frozen (schemas/control.py). Sent again
+        for a period frozen before, it changes nothing: a partition keeps the first freeze time."""
+        try:
+            partitions = await self._producer.partitions_for(self._topics.validated)
+            pending = [
+                await self._producer.send(
+                    self._topics.validated,
+                    value=notice.encode(),
+                    partition=partition,
+                    headers=[(CONTROL_HEADER, FREEZE)],
+                )
+                for partition in sorted(partitions)
+            ]
+            for future in pending:
+                await future
+        except KafkaError as exc:
+            raise PublishError(f"Kafka refused the freeze notice: {exc}") from None
 
     async def dead_letters(self, letters: list[DeadLetter]) -> None:
         """Each letter's bounded copy (`letter.value`: the original may be larger than Kafka takes),

@@ -51,6 +51,11 @@ def _retention(name: str, topics: Topics) -> dict[str, str]:
         }
     if name == topics.validated:
         return {"retention.ms": str(HISTORY_RETENTION_MS)}
+    if name == topics.raw:
+        # The broker stamps each record when it takes it: the arrival time that decides whether
+        # an entry is late (streams/core/lateness.py). A sender's own CreateTime could be anything
+        # (an extract replayed with last month's stamps), so it is not trusted.
+        return {"message.timestamp.type": "LogAppendTime"}
     return {}
 
 

@@ -17,7 +17,18 @@ from services.verify.replay import Expected, Failure, TotalKey
 from streams.core.ledger import LedgerEntry, entry_id
 
 ZERO = Decimal("0.00")
-COMPARED = ("event_id", "competition_id", "rule_version", "cm_id", "sub_branch_id", "team_id", "component")
+# `late` too: it decides which month pays an entry, and the stream and the replay judge it from
+# the same arrival header and freeze records (streams/core/lateness.py).
+COMPARED = (
+    "event_id",
+    "competition_id",
+    "rule_version",
+    "cm_id",
+    "sub_branch_id",
+    "team_id",
+    "component",
+    "late",
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,7 @@ def _difference(kind: str, expected: LedgerEntry | None, row: Mapping[str, Any] 
     src: Mapping[str, Any] = asdict(base) if base is not None else dict(row or {})
     fields: tuple[str, ...] = ()
     if expected is not None and row is not None:
-        fields = tuple(n for n in COMPARED if getattr(expected, n) != row[n])
+        fields = tuple(n for n in COMPARED if getattr(expected, n) != _field(row, n))
         fields += ("points",) if expected.points != row["points"] else ()
     return EntryDifference(
         kind=kind,
@@ -133,6 +144,10 @@ def _difference(kind: str, expected: LedgerEntry | None, row: Mapping[str, Any] 
         fields=fields,
         sql_entry_id=str(row["entry_id"]) if row is not None else None,
     )
+
+
+def _field(row: Mapping[str, Any], name: str) -> Any:
+    return bool(row.get(name)) if name == "late" else row[name]
 
 
 def _slot(kind_of: Any) -> tuple[str, str, str, str, str | None, str | None]:
@@ -181,6 +196,7 @@ def compare(
             or want.component != row["component"]
             or want.sub_branch_id != row["sub_branch_id"]
             or want.team_id != row["team_id"]
+            or want.late != bool(row["late"])
             or _own_id(row) != eid
         ):
             report.entries.append(_difference("different", want, row))

@@ -2,8 +2,9 @@
 
 No I/O here: the caller hands in each validated-topic partition's records in offset order and a
 way to look up a competition version's definition. The records go through the very scorer the
-score stage uses (streams/core/partition.py), with the history kept in memory and the broker's
-timestamps as the clock, so the entries come out with the same ids and points as the stream's.
+score stage uses (streams/core/partition.py), with the history kept in memory and the same clock
+(`arrival_time`: the arrived_at header carried from the raw topic) and freeze records, so the
+entries come out with the same ids, points and `late` flags as the stream's.
 
 `only` limits the work to some competitions: books are independent per competition, so the
 others' rules need not be loaded (an entry's id and points do not depend on them).
@@ -14,11 +15,10 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from streams.core.ledger import LedgerEntry
-from streams.core.partition import Outcome, PartitionScorer, Record, Waiting
+from streams.core.partition import Outcome, PartitionScorer, Record, Waiting, arrival_time
 from streams.core.rules import Competition
 
 HistoryRecord = Record  # one record of the validated topic, as much of it as scoring reads
@@ -75,11 +75,6 @@ class _Versions:
         return self._lookup(competition_id, version, status)
 
 
-def broker_time(record: Record) -> datetime | None:
-    """The replay's clock: when the broker took the record."""
-    return record.timestamp
-
-
 class PartitionReplay:
     """One partition's scoring, from offset 0."""
 
@@ -118,7 +113,7 @@ class PartitionReplay:
             return  # the stream goes no further on this partition either
         for record in batch:
             self._past.add(record)
-        outcome = await self._scorer.feed(batch, broker_time)
+        outcome = await self._scorer.feed(batch, arrival_time)
         self._count(batch[: outcome.consumed], outcome)
         if outcome.waiting is not None:
             self._stopped = outcome.waiting

@@ -2,25 +2,27 @@
 rule change, or when an event cannot be applied exactly), read standings, and score a batch of
 events (replay, verification, what-if preview) through the same code.
 
-Arrival time never changes a score. `now` (optional) only marks entries as late when they arrive
-after window end + grace_days: they still count, so stream and replay agree, and the month-end
-layer shows them as visible adjustments instead of silently rewriting a frozen month.
+Arrival time never changes a score. `arrival` (optional) only marks entries as late: when the
+event reached the platform after its award period was frozen (streams/core/lateness.py). They
+still count, so stream and replay agree, and the month-end layer shows them as visible
+adjustments instead of silently rewriting a frozen month.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from schemas.envelope import Envelope
 from schemas.events import DepositBalance, OrgChanged
 from schemas.routing import participant_of
 from streams.core.book import Book, Deltas, Labels, key_order
-from streams.core.calendar import day_of, end_of
+from streams.core.calendar import day_of
 from streams.core.catalog import Catalog, as_catalog
 from streams.core.compact import micros
 from streams.core.errors import NeedsRebuild, StateError
+from streams.core.lateness import Arrival, is_late
 from streams.core.ledger import LedgerEntry, make_entry
 from streams.core.points import ZERO, fmt
 from streams.core.rules import Competition
@@ -33,8 +35,10 @@ def _order(item: tuple[Key, Decimal]) -> tuple[str, tuple[int, str], tuple[int, 
     return key_order(item[0])
 
 
-def _is_late(final: Competition, now: datetime | None) -> bool:
-    return now is not None and now > end_of(final.window.end + timedelta(days=final.grace_days))
+def _is_late(competition_id: str, occurred_at: datetime, arrival: Arrival | None) -> bool:
+    """Late only when the period owning `occurred_at` was frozen when the record reached the
+    platform; a worker's clock or lag never makes an entry late."""
+    return is_late(competition_id, occurred_at, arrival)
 
 
 def _entries(
@@ -48,7 +52,7 @@ def _entries(
     occurred_at: datetime,
     notes: dict[str, str] | None = None,
     prefix: str = "",
-    late: bool = False,
+    arrival: Arrival | None = None,
 ) -> list[LedgerEntry]:
     out = []
     for (component, sub_branch, team), points in sorted(deltas.items(), key=_order):
@@ -68,7 +72,7 @@ def _entries(
                 points=points,
                 component=component,
                 reason=reason,
-                late=late,
+                late=_is_late(book.cid, occurred_at, arrival),
             )
         )
     return out
@@ -108,7 +112,7 @@ def _books(state: ParticipantState, event: Envelope, catalog: Catalog) -> list[t
 
 
 def _score(
-    state: ParticipantState, book: Book, ctx: Context, event: Envelope, now: datetime | None
+    state: ParticipantState, book: Book, ctx: Context, event: Envelope, arrival: Arrival | None
 ) -> list[LedgerEntry]:
     """Apply a checked event to one book: the entries it causes."""
     org_move = event.type == "org.changed"
@@ -121,7 +125,7 @@ def _score(
         return []
     if not deltas:
         return []
-    return _event_entries(state, book, ctx, deltas, labels, event, now, notes)
+    return _event_entries(state, book, ctx, deltas, labels, event, arrival, notes)
 
 
 def _event_entries(
@@ -131,7 +135,7 @@ def _event_entries(
     deltas: Deltas,
     labels: Labels,
     event: Envelope,
-    now: datetime | None,
+    arrival: Arrival | None,
     notes: dict[str, str] | None = None,
 ) -> list[LedgerEntry]:
     """An event's own entries, from `apply` or from a rebuild it caused: its id, the version in
@@ -148,7 +152,7 @@ def _event_entries(
         occurred_at=event.occurred_at,
         notes=notes,
         prefix="调整组织归属：" if event.type == "org.changed" else "",
-        late=_is_late(final, now),
+        arrival=arrival,
     )
 
 
@@ -157,7 +161,7 @@ def apply(
     event: Envelope,
     competitions: Catalog | Iterable[Competition],
     *,
-    now: datetime | None = None,
+    arrival: Arrival | None = None,
 ) -> list[LedgerEntry]:
     """Add one event to the participant's state; return the ledger entries it causes.
 
@@ -176,7 +180,7 @@ def apply(
     entries: list[LedgerEntry] = []
     for book, ctx in books:
         state.books[book.cid] = book
-        entries += _score(state, book, ctx, event, now)
+        entries += _score(state, book, ctx, event, arrival)
     return entries
 
 
@@ -206,7 +210,7 @@ def rebuild(
     *,
     only: set[str] | None = None,
     cause: Envelope | None = None,
-    now: datetime | None = None,
+    arrival: Arrival | None = None,
 ) -> tuple[ParticipantState, list[LedgerEntry]]:
     """Score the manager's history (any order; repeated ids count once) into a fresh state.
 
@@ -255,7 +259,9 @@ def rebuild(
         if cid in carried:
             state.books[cid] = carried[cid]
             if cause is not None:
-                entries += _score(state, carried[cid], carried[cid].context(catalog, state.org), cause, now)
+                entries += _score(
+                    state, carried[cid], carried[cid].context(catalog, state.org), cause, arrival
+                )
             continue
         if cid not in build:
             continue
@@ -267,7 +273,7 @@ def rebuild(
             book.index(event, ctx)
         book.recompute_all(ctx)
         state.books[cid] = book
-        entries += _correction(state, book, old, ctx, cause, now)
+        entries += _correction(state, book, old, ctx, cause, arrival)
     for cid, book in carried.items():
         state.books.setdefault(cid, book)  # competitions no longer in the catalog stay as they were
     if cause is not None:
@@ -281,7 +287,7 @@ def _correction(
     old: Book | None,
     ctx: Context,
     cause: Envelope | None,
-    now: datetime | None,
+    arrival: Arrival | None,
 ) -> list[LedgerEntry]:
     before = old.totals if old is not None else {}
     deltas: Deltas = {}
@@ -304,16 +310,16 @@ def _correction(
             version=final.version,
             occurred_at=final.effective_from,
             prefix=f"规则 v{final.version} 重算：",
-            late=_is_late(final, now),
+            arrival=arrival,
         )
-    return _event_entries(state, book, ctx, deltas, labels, cause, now)
+    return _event_entries(state, book, ctx, deltas, labels, cause, arrival)
 
 
 def rescore(
     state: ParticipantState,
     competitions: Catalog | Iterable[Competition],
     *,
-    now: datetime | None = None,
+    arrival: Arrival | None = None,
 ) -> list[LedgerEntry]:
     """The no-history check after a publish: [] when every book is current (empty books are added
     for competitions the state has none of). Raises NeedsRebuild, changing nothing, when a

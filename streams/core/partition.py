@@ -6,7 +6,8 @@ to a `PartitionScorer`, which holds the partition's states, the rule versions it
 (pinned) and their catalog. It reads the two things it does not hold through small ports: a
 manager's earlier records (`History`: Kafka in the stream, memory in verify) and a competition
 version's definition (`Definitions`: the rules feed, or the versions verify read). Time comes in
-as an argument too (`Clock`), so the stream and verify judge `late` by the same rule.
+as an argument too (`Clock`): both pass `arrival_time`, when the record reached the platform, so
+the stream and verify judge `late` by the same rule (streams/core/lateness.py).
 
 Per record:
 - an event goes through `apply`; on NeedsRebuild the manager is scored again from their history,
@@ -15,6 +16,9 @@ Per record:
   it names at its position and rebuilds the changed competitions' books from the history before
   it. The grouping does not change the result: each competition's books are rebuilt from the same
   events either way.
+- a freeze control record adds an award period to the partition's freezes (kept with the pinned
+  rules): from there on, an entry of that period whose event reached the platform at or after the
+  freeze is late.
 A control record naming a version the definitions cannot give yet stops the partition there:
 nothing at or after the run is taken, and the outcome says what it waits for. It is never skipped,
 or a partition would score on with old rules for good.
@@ -23,16 +27,18 @@ or a partition would score on with old rules for good.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from schemas.control import Rescore
+from schemas.control import FREEZE, FreezeNotice, Rescore, kind_of
+from schemas.records import arrived_at_ms
 from schemas.validate import read_canonical
 from streams.core.catalog import Catalog
 from streams.core.engine import apply, rebuild, standings
 from streams.core.errors import NeedsRebuild
 from streams.core.history import SCORING_FAILURES, readable_events
+from streams.core.lateness import Arrival, Freezes, FrozenPeriod
 from streams.core.ledger import LedgerEntry
 from streams.core.rules import Competition
 from streams.core.state import ParticipantState
@@ -48,12 +54,26 @@ class Record:
     offset: int
     key: bytes | None  # the manager (cm_id); None on control records
     value: bytes | None
-    control: bool  # a re-score control record (schemas/control.py), not an event
+    control: bool  # a control record (schemas/control.py), not an event
     timestamp: datetime | None = None  # when the broker took it
     headers: tuple[tuple[str, bytes], ...] = ()
 
+    @property
+    def freeze(self) -> bool:
+        return self.control and kind_of(self.headers) == FREEZE
 
-Clock = Callable[[Record], datetime | None]  # the `now` a record is scored at (judges `late`)
+
+Clock = Callable[[Record], datetime | None]  # when a record reached the platform (judges `late`)
+
+
+def arrival_time(record: Record) -> datetime | None:
+    """The clock of the stream and of verify alike: an event's arrived_at header (the raw topic's
+    append time, schemas/records.py); for a control record, its own timestamp (a re-score's
+    corrections reach the platform with the rule change). None: unknown, never late."""
+    if record.control:
+        return record.timestamp
+    ms = arrived_at_ms(record.headers)
+    return datetime.fromtimestamp(ms / 1000, UTC) if ms is not None and ms > 0 else None
 
 
 class History(Protocol):
@@ -107,7 +127,7 @@ class Outcome:
     entries: list[LedgerEntry] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     dirty: set[str] = field(default_factory=set)  # managers whose state changed
-    rules_changed: bool = False  # `pinned` changed: store it with the states
+    rules_changed: bool = False  # `pinned` or `freezes` changed: store them with the states
     rescored: list[Rescored] = field(default_factory=list)
     waiting: Waiting | None = None
 
@@ -129,6 +149,7 @@ class PartitionScorer:
         *,
         states: dict[str, ParticipantState] | None = None,
         pinned: Pinned | None = None,
+        freezes: Freezes | None = None,
         only: set[str] | None = None,
     ) -> None:
         """`states`/`pinned`: as stored after the last committed record. `only`: score these
@@ -136,6 +157,7 @@ class PartitionScorer:
         others' rules need not be loaded."""
         self.states = states if states is not None else {}
         self.pinned = pinned if pinned is not None else {}
+        self.freezes = freezes if freezes is not None else Freezes()
         self._history = history
         self._definitions = definitions
         self._only = only
@@ -161,8 +183,12 @@ class PartitionScorer:
                     await self._event(record, clock(record), out)
                 i += 1
                 continue
+            if record.freeze:
+                self._freeze(record, out)
+                i += 1
+                continue
             j = i + 1
-            while j < n and records[j].control:
+            while j < n and records[j].control and not records[j].freeze:
                 j += 1
             if not await self._controls(records[i:j], clock(records[j - 1]), out):
                 break
@@ -196,13 +222,16 @@ class PartitionScorer:
         try:
             event = read_canonical(record.value)
             try:
-                entries = apply(state, event, self._catalog, now=now)
+                arrival = Arrival(now, self.freezes)
+                entries = apply(state, event, self._catalog, arrival=arrival)
             except NeedsRebuild:
                 # A correction older than what the state keeps in detail: score the manager again
                 # from their history, this event included (apply changed nothing). Errors reading
                 # the history are not scoring failures: they reach the caller.
                 history = readable_events(await self._history.manager(cm_id, record.offset))
-                state, entries = rebuild(cm_id, [*history, event], self._catalog, state, cause=event, now=now)
+                state, entries = rebuild(
+                    cm_id, [*history, event], self._catalog, state, cause=event, arrival=arrival
+                )
                 self.states[cm_id] = state
         except SCORING_FAILURES as exc:
             # Cannot happen for an event the validator passed; if it does, park it, don't stop.
@@ -240,16 +269,32 @@ class PartitionScorer:
         # The history as bytes, grouped by manager: parsed one manager at a time, so the peak is
         # the partition's raw history, not its parsed events.
         raw = await self._history.everyone(run[0].offset)
+        arrival = Arrival(now, self.freezes)
         count = 0
         for cm_id in sorted(raw.keys() | self.states.keys()):
             history = readable_events(raw.pop(cm_id, []))
-            state, entries = rebuild(cm_id, history, catalog, self.states.get(cm_id), only=changed, now=now)
+            state, entries = rebuild(
+                cm_id, history, catalog, self.states.get(cm_id), only=changed, arrival=arrival
+            )
             self.states[cm_id] = state
             out.dirty.add(cm_id)
             out.entries += entries
             count += len(history)
         out.rescored.append(Rescored(frozenset(changed), count))
         return True
+
+    # -- a period frozen ----------------------------------------------------------------------
+
+    def _freeze(self, record: Record, out: Outcome) -> None:
+        """From here on, entries of this period whose event arrived at or after the freeze are late."""
+        try:
+            notice = FreezeNotice.decode(record.value or b"")
+            frozen = FrozenPeriod.from_dict(asdict(notice))
+        except (ValueError, KeyError, TypeError) as exc:
+            out.failures.append(Failure(record, f"freeze: {exc}"))
+            return
+        if self.freezes.add(notice.competition_id, frozen):
+            out.rules_changed = True  # a repeated notice changes nothing: the first time stands
 
     # -- the rules in force -----------------------------------------------------------------------
 

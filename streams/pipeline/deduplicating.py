@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from schemas.dead_letters import DeadLetter
-from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, duplicate_record
+from schemas.records import ARRIVED_HEADER, CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, duplicate_record
 from schemas.routing import org_key
 from schemas.topics import Topics
 from streams.dedup_store import DedupStore
@@ -65,7 +65,15 @@ class DedupStage:
                 )
                 out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
-            out.append(Out(self._topics.validated, cm_id, value))
+            arrived = headers.get(ARRIVED_HEADER)
+            out.append(
+                Out(
+                    self._topics.validated,
+                    cm_id,
+                    value,
+                    headers=[(ARRIVED_HEADER, arrived)] if arrived else None,
+                )
+            )
             if org is not None:
                 out.append(Out(self._topics.org, org.encode(), value))
         self._store.record(partition, first, copies)

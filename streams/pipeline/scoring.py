@@ -8,8 +8,11 @@ that changed and one state record, all in the batch's transaction (streams/pipel
 
 Rules move with the partition: the competitions a partition scores with change only at a
 re-score control record (schemas/control.py), at that record's position, and the set in force
-is stored with the states ("@rules"). A replay after a crash therefore sees the same rules at
-the same offsets and mints the same ledger ids, whenever the rules feed learnt of a version.
+is stored with the states ("@rules"). Award-period freezes move the same way (freeze control
+records, kept in "@rules" too), and an entry's lateness is judged by when its event reached the
+platform (the arrived_at header), never by this worker's clock. A replay after a crash therefore
+sees the same rules and freezes at the same offsets and mints the same ledger entries, whenever
+the rules feed learnt of a version.
 A control record naming a version the rules feed does not have yet holds the partition at that
 record (`holds`): the loop commits up to it and reads it again later; /readyz says why.
 """
@@ -25,9 +28,10 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from schemas.dead_letters import DeadLetter
-from schemas.records import RULES_KEY, pack, pinned_of, rules_record, standing_key, unpack
+from schemas.records import RULES_KEY, freezes_of, pack, pinned_of, rules_record, standing_key, unpack
 from schemas.topics import Topics
-from streams.core.partition import Outcome, PartitionScorer, Record
+from streams.core.lateness import Freezes
+from streams.core.partition import Outcome, PartitionScorer, Record, arrival_time
 from streams.core.state import ParticipantState
 from streams.follow import latest_by_key
 from streams.pipeline.history import KafkaHistory, is_control
@@ -62,9 +66,9 @@ class ScoreStage:
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         await self._rules.ready.wait()
         scorer = await self._scorer(partition)
-        now = datetime.now(UTC)  # the stream scores at its wall clock
         started = time.perf_counter()
-        outcome = await scorer.feed([_record(m) for m in records], lambda _: now)
+        # Late is judged by when each record reached the platform, as verify judges it.
+        outcome = await scorer.feed([_record(m) for m in records], arrival_time)
         out = self._outputs(partition, scorer, outcome)
         for rescored in outcome.rescored:
             log.info(
@@ -93,7 +97,8 @@ class ScoreStage:
             )
             out.append(Out(topics.dead_letters, r.key, letter.value, headers=letter.headers()))
         if outcome.rules_changed:
-            out.append(Out(topics.scoring_state, RULES_KEY, rules_record(scorer.pinned), partition=partition))
+            rules = rules_record(scorer.pinned, scorer.freezes.to_dict())
+            out.append(Out(topics.scoring_state, RULES_KEY, rules, partition=partition))
         snapshot = scorer.snapshot(outcome.dirty)
         for standing in snapshot.standings:
             key = standing_key(standing["competition_id"], standing["cm_id"])
@@ -130,6 +135,7 @@ class ScoreStage:
                 self._rules,
                 states=states,
                 pinned=pinned_of(rules) if rules is not None else {},
+                freezes=Freezes.from_dict(freezes_of(rules)) if rules is not None else None,
             )
             self._scorers[partition] = scorer
             log.info(

@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas import Limits, Rejection, parse_event
 from schemas.dead_letters import DeadLetter
-from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER
+from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, arrived_header
 from schemas.routing import participant_of
 from schemas.topics import Topics
 from streams.pipeline.stage import Hold, Out
@@ -57,6 +57,9 @@ class ValidateStage:
                         (EVENT_ID_HEADER, event.event_id.encode()),
                         (CM_HEADER, cm_id.encode()),
                         (TYPE_HEADER, event.type.encode()),
+                        # When it reached the platform (events.raw is LogAppendTime): the only
+                        # clock that decides whether an entry is late (streams/core/lateness.py).
+                        *arrived_header(m.timestamp),
                     ],
                 )
             )

@@ -14,6 +14,7 @@ from typing import Any
 from schemas.envelope import SHANGHAI, Envelope
 from schemas.registry import model_for
 from streams.core import Competition, parse_competition
+from streams.core.lateness import Arrival, Freezes, FrozenPeriod
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
@@ -83,3 +84,24 @@ def join(event_id: str, when: str, cm: str, kind: str, unit: str, effective: str
         unit_id=unit,
         effective_from=effective,
     )
+
+
+def frozen(competition_id: str, period: str, frozen_at: str, owns_from: str | None = None,
+           owns_until: str | None = None) -> Freezes:  # fmt: skip
+    """The freezes a partition holds after reading one freeze record (times as `at` reads them)."""
+    freezes = Freezes()
+    freezes.add(
+        competition_id,
+        FrozenPeriod(
+            period,
+            at(owns_from) if owns_from else None,
+            at(owns_until) if owns_until else None,
+            at(frozen_at),
+        ),
+    )
+    return freezes
+
+
+def arriving(when: str, freezes: Freezes | None = None) -> Arrival:
+    """An event that reached the platform at `when`, on a partition that read `freezes`."""
+    return Arrival(at(when), freezes or Freezes())

@@ -28,7 +28,7 @@ from streams.core import (
     standings,
 )
 from streams.core.scoring.adjustment import code_of
-from tests.unit.core.core_builders import competitions_of, event, events_of, load_example
+from tests.unit.core.core_builders import arriving, competitions_of, event, events_of, frozen, load_example
 
 FEB = load_example("feb_opening")
 PAYROLL = load_example("payroll")
@@ -150,8 +150,9 @@ def test_an_adjustment_after_the_window_lands_in_the_unit_of_the_windows_last_da
               unit_kind="sub_branch", unit_id="SB9", effective_from="2025-03-05"),
     ]  # fmt: skip
     state, _ = rebuild("cm-b", [e for e in BASE if participant_of(e) == "cm-b"] + move, COMPS, None)
-    late_now = datetime(2025, 3, 10, 12, 0, tzinfo=SHANGHAI)  # after Feb 28 + 3 grace days
-    (entry,) = apply(state, OTHERS[0], COMPS, now=late_now)
+    # February (the window's only period) was frozen on 03-04; the adjustment arrived on 03-10.
+    freezes = frozen("feb-opening-2025", "2025-02", "2025-03-04 00:00")
+    (entry,) = apply(state, OTHERS[0], COMPS, arrival=arriving("2025-03-10 12:00", freezes))
     assert entry.sub_branch_id == "SB1"  # not SB9: the month was earned in SB1
     assert entry.late  # a visible adjustment of a closed month
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from streams.core import ParticipantState, apply, rank, score_batch, standings
-from tests.unit.core.core_builders import at, competitions_of, event, events_of, load_example
+from tests.unit.core.core_builders import arriving, competitions_of, event, events_of, frozen, load_example
 
 EXAMPLE = load_example("feb_opening")
 
@@ -86,7 +86,7 @@ def test_reason_names_the_bonuses() -> None:
 
 
 def test_late_arrival_is_flagged_but_still_counts() -> None:
-    comps = competitions_of(EXAMPLE)  # window ends Feb 28, grace 3 days
+    comps = competitions_of(EXAMPLE)  # window ends Feb 28, grace 3 days; frozen 03-04 00:00
     late = event(
         "account.opened",
         "late-1",
@@ -97,8 +97,9 @@ def test_late_arrival_is_flagged_but_still_counts() -> None:
         account_type="general",
         segment="non_credit",
     )
-    on_time = apply(ParticipantState("cm-z"), late, comps, now=at("2025-03-03 12:00"))
-    too_late = apply(ParticipantState("cm-z"), late, comps, now=at("2025-03-04 00:01"))
+    freezes = frozen("feb-opening-2025", "2025-02", "2025-03-04 00:00")
+    on_time = apply(ParticipantState("cm-z"), late, comps, arrival=arriving("2025-03-03 12:00", freezes))
+    too_late = apply(ParticipantState("cm-z"), late, comps, arrival=arriving("2025-03-04 00:01", freezes))
     assert [(e.points, e.late) for e in on_time] == [(Decimal("4.00"), False)]
     assert [(e.points, e.late) for e in too_late] == [(Decimal("4.00"), True)]
     assert on_time[0].entry_id == too_late[0].entry_id

@@ -106,7 +106,7 @@ def test_events_score_with_the_pinned_rules_as_apply_would() -> None:
     direct = []
     for e in EVENTS:
         cm = participant_of(e)
-        direct += apply(states.setdefault(cm, ParticipantState(cm)), e, [V1], now=NOW)
+        direct += apply(states.setdefault(cm, ParticipantState(cm)), e, [V1])
     assert outcome.entries == direct
     assert outcome.dirty == {"cm-a", "cm-b", "cm-c"}
     assert history.asked == []  # nothing needed the history
@@ -249,6 +249,6 @@ def test_verify_replays_with_the_same_scorer_whatever_the_batching() -> None:
         await replay.finish()
 
     asyncio.run(run())
-    # verify's clock is the broker's (None here): `late` is the only field that may differ
+    # verify reads the same arrival headers (none here, so nothing is late) and freeze records
     assert {e.entry_id for e in streamed} == set(expected.entries)
     assert expected.events == len(EVENTS) and expected.controls == 2 and expected.waiting == []
