@@ -60,6 +60,12 @@ class ServiceSettings(SharedSettings):
     # first use), and how many more previews may wait behind the running one before a 429.
     whatif_processes: int = Field(default=2, ge=1, le=16)
     whatif_max_waiting: int = Field(default=1, ge=0, le=10)
+    # Month-end freeze gate (services/awards/gate.py): a freeze waits up to freeze_wait_seconds for
+    # the stages and the sink to reach the end offsets taken when it was asked for, then answers
+    # 409 naming what lags. freeze_gate=false skips the position check (an API deployed without
+    # the streams, e.g. a test of the month-end layer alone); parked records are checked anyway.
+    freeze_gate: bool = True
+    freeze_wait_seconds: float = Field(default=5.0, ge=0, le=120)
 
     @property
     def sink_name(self) -> str:

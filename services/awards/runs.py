@@ -20,8 +20,17 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select, update
 
-from services.awards import freezing
-from services.awards.errors import PeriodOpen, RunConflict, RunNotFound, UnknownCompetition, UnknownPeriod
+from schemas.control import FreezeNotice
+from services.awards import freezing, parked
+from services.awards.errors import (
+    FreezeRefused,
+    PeriodOpen,
+    RunConflict,
+    RunNotFound,
+    UnknownCompetition,
+    UnknownPeriod,
+)
+from services.awards.gate import Gate, refusal
 from services.awards.periods import Period, PeriodError, period_of, periods_until
 from services.awards.table import Candidate, UnitScore, award_table, canonical, checksum, to_plain
 from services.store import Store, StoreConflict
@@ -76,8 +85,12 @@ def resolve(
         raise UnknownPeriod(str(exc)) from None
 
 
-def close_due(store: Store, comp: Competition, chain: list[Period], now: datetime) -> freezing.Snapshot:
-    """Freeze, in order, every period of `chain` not frozen yet; PeriodOpen if one is not due."""
+def close_due(
+    store: Store, comp: Competition, chain: list[Period], now: datetime, *, gate: Gate
+) -> freezing.Snapshot:
+    """Freeze, in order, every period of `chain` not frozen yet; PeriodOpen if one is not due,
+    FreezeRefused if its data is not complete (services/awards/gate.py). Acknowledged parked
+    records are recorded in the audit log before the freeze that accepted them."""
     target = chain[-1]
     if now < target.cutoff and freezing.load(store, comp.id, target.id) is None:
         # Refused before anything is frozen: asking for a far period must not freeze the ones before it.
@@ -89,9 +102,43 @@ def close_due(store: Store, comp: Competition, chain: list[Period], now: datetim
             continue
         if now < period.cutoff:
             raise _still_open(comp, period)
+        waiting = parked.of_period(store, comp.id, period)
+        reasons = refusal(gate.lags, waiting, gate.acknowledge_parked)
+        if reasons:
+            raise FreezeRefused([f"{comp.id} {period.id} cannot be frozen yet: {reasons[0]}", *reasons[1:]])
+        if waiting:
+            record(
+                store,
+                gate.actor,
+                "award_period.acknowledge_parked",
+                f"award_period/{comp.id}/{period.id}",
+                {"parked": [{"table": p.table, "id": p.id, "reason": p.reason} for p in waiting]},
+                at=now,
+            )
         snap = freezing.freeze(store, comp.id, chain[: i + 1], now=now)
     assert snap is not None
     return snap
+
+
+def notices(store: Store, comp: Competition, chain: list[Period]) -> list[FreezeNotice]:
+    """A freeze notice for each frozen period of `chain`, for the scoring partitions
+    (schemas/control.py). Sending one again is harmless, so every freeze call sends them all:
+    an API that died between the SQL freeze and the notices is made good by the next call."""
+    out = []
+    for period in chain:
+        row = freezing.freeze_record(store, comp.id, period.id)
+        if row is None:
+            break
+        out.append(
+            FreezeNotice(
+                comp.id,
+                period.id,
+                period.owns_from.isoformat() if period.owns_from else None,
+                period.owns_until.isoformat() if period.owns_until else None,
+                row["frozen_at"].isoformat(),
+            )
+        )
+    return out
 
 
 def _still_open(comp: Competition, period: Period) -> PeriodOpen:
@@ -255,12 +302,14 @@ def run(
     period_id: str,
     org: OrgView,
     *,
+    gate: Gate,
     now: datetime | None = None,
 ) -> RunOutcome:
-    """Freeze what is due, compute, and store the run unless the same inputs already have one."""
+    """Freeze what is due (through the gate), compute, and store the run unless the same inputs
+    already have one."""
     now = now or datetime.now(UTC)
     comp, chain = resolve(versions, competition_id, period_id)
-    snap = close_due(store, comp, chain, now)
+    snap = close_due(store, comp, chain, now, gate=gate)
     inputs, result = compute(comp, versions, chain[-1], snap, org)
     fingerprint = hashlib.sha256(canonical(inputs)).hexdigest()
     existing = _find(store, competition_id, period_id, fingerprint)

@@ -15,14 +15,17 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as FastPath
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from schemas.control import FreezeNotice
 from services.api.access import Organiser, require
 from services.api.deps import ReadModelDep, StoreDep
-from services.awards import runs
+from services.awards import freezing, runs
 from services.awards.errors import (
     AwardError,
+    FreezeRefused,
     PeriodOpen,
     RunConflict,
     RunNotFound,
@@ -30,8 +33,12 @@ from services.awards.errors import (
     UnknownPeriod,
 )
 from services.awards.freezing import Snapshot
+from services.awards.gate import Gate
+from services.awards.periods import Period
+from services.awards.positions import GateUnavailable, Groups, pipeline_lags
 from services.awards.reports import csv_report, xlsx_report
 from services.awards.table import ADJUSTMENT_LABEL
+from services.publisher import PublishError
 from services.readmodel import ReadModel
 from services.store import Store, StoreDataError, StoreUnavailable
 from streams.core.rules import Competition
@@ -45,6 +52,7 @@ _STATUS: dict[type[AwardError], int] = {
     RunNotFound: 404,
     UnknownPeriod: 422,
     PeriodOpen: 409,
+    FreezeRefused: 409,
     RunConflict: 409,
 }
 
@@ -88,6 +96,13 @@ class PeriodRequest(BaseModel):
     period: str = Field(min_length=1, max_length=16, description="'YYYY-MM', or 'window'")
 
 
+class FreezeRequest(PeriodRequest):
+    acknowledge_parked: bool = Field(
+        default=False,
+        description="freeze although parked records may belong to the period (audited under your name)",
+    )
+
+
 class ApproveRequest(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
@@ -104,15 +119,59 @@ def _freeze_view(snap: Snapshot, frozen: bool) -> dict[str, Any]:
     }
 
 
+async def _gate(
+    request: Request, comp_id: str, chain: list[Period], store: Store, ack: bool, actor: str
+) -> Gate:
+    """What a freeze of `chain` is checked against: the pipeline's positions now, unless nothing
+    is left to freeze (or the gate is off: CAMPAIGNS_FREEZE_GATE=false)."""
+    settings = request.app.state.settings
+    frozen = await run_in_threadpool(freezing.freeze_record, store, comp_id, chain[-1].id)
+    if frozen is not None or not settings.freeze_gate or _now() < chain[-1].cutoff:
+        return Gate(None, ack, actor)  # close_due answers an open period without the wait
+    try:
+        lags = await pipeline_lags(
+            settings.kafka_bootstrap,
+            settings.topics,
+            Groups.of(settings.app_id, settings.sink_name),
+            wait=settings.freeze_wait_seconds,
+        )
+    except GateUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    return Gate(lags, ack, actor)
+
+
+async def _announce(request: Request, notices: list[FreezeNotice]) -> None:
+    """Tell the scoring partitions (schemas/control.py): from here on, entries of these periods
+    that arrive are late. Sent on every call, so a call that failed here is made good by the next."""
+    try:
+        for notice in notices:
+            await request.app.state.publisher.freeze_notice(notice)
+    except PublishError as exc:
+        raise HTTPException(503, f"frozen in SQL, but the scoring partitions were not told: {exc}; "
+                                 "ask for the freeze again") from None  # fmt: skip
+
+
 @router.post("/freezes", status_code=201)
-def freeze_period(body: PeriodRequest, store: AwardsStore, read_model: ReadModelDep) -> JSONResponse:
-    """Freeze a period (and any earlier one not frozen yet) once its cutoff has passed.
-    201 when this call froze it, 200 when it was frozen already, 409 before the cutoff."""
+async def freeze_period(
+    body: FreezeRequest, request: Request, store: AwardsStore, read_model: ReadModelDep, principal: Organiser
+) -> JSONResponse:
+    """Freeze a period (and any earlier one not frozen yet) once its cutoff has passed and its
+    data is complete (services/awards/gate.py). 201 when this call froze it, 200 when it was
+    frozen already, 409 before the cutoff or while a stage, the sink or parked records hold it up
+    (the reason names what lags)."""
     versions = _versions(read_model, body.competition_id)
     with _answered():
         comp, chain = runs.resolve(versions, body.competition_id, body.period)
-        was = runs.results(store, comp, chain)[1]
-        snap = runs.close_due(store, comp, chain, _now())
+    gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
+
+    def freeze() -> tuple[bool, Snapshot, list[FreezeNotice]]:
+        with _answered():
+            was = runs.results(store, comp, chain)[1]
+            snap = runs.close_due(store, comp, chain, _now(), gate=gate)
+            return was, snap, runs.notices(store, comp, chain)
+
+    was, snap, notices = await run_in_threadpool(freeze)
+    await _announce(request, notices)
     view = {"competition_id": comp.id, "period": body.period, **_freeze_view(snap, True)}
     return JSONResponse(view, status_code=200 if was else 201)
 
@@ -154,14 +213,26 @@ def _header(run: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/runs", status_code=201)
-def create_run(body: PeriodRequest, store: AwardsStore, read_model: ReadModelDep) -> JSONResponse:
-    """Compute a period's awards (freezing it first when due). 201 with a new run; 200 with the
-    stored run when the inputs (freeze, rule versions, org facts) are the same as one already run."""
+async def create_run(
+    body: FreezeRequest, request: Request, store: AwardsStore, read_model: ReadModelDep, principal: Organiser
+) -> JSONResponse:
+    """Compute a period's awards (freezing it first when due, through the same gate as
+    POST /freezes). 201 with a new run; 200 with the stored run when the inputs (freeze, rule
+    versions, org facts) are the same as one already run."""
     versions = _versions(read_model, body.competition_id)
     with _answered():
-        outcome = runs.run(
-            store, versions, body.competition_id, body.period, read_model.board.org, now=_now()
-        )
+        comp, chain = runs.resolve(versions, body.competition_id, body.period)
+    gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
+
+    def run() -> tuple[runs.RunOutcome, list[FreezeNotice]]:
+        with _answered():
+            outcome = runs.run(
+                store, versions, body.competition_id, body.period, read_model.board.org, gate=gate, now=_now()
+            )
+            return outcome, runs.notices(store, comp, chain)
+
+    outcome, notices = await run_in_threadpool(run)
+    await _announce(request, notices)
     return JSONResponse(_header(outcome.run), status_code=201 if outcome.created else 200)
 
 

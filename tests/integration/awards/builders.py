@@ -8,10 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.events import OrgChanged
+from services.awards.gate import Gate
 from services.readmodel.org import OrgDirectory
 from services.store import Store
 from streams.core.ledger import make_entry
 from streams.core.rules import Competition, parse_competition
+
+# The month-end layer alone (ledger rows written straight to SQL): no pipeline positions to wait
+# for. Parked records are still checked.
+NO_STREAMS = Gate.positions_unchecked()
 
 
 def competition(**changes: Any) -> Competition:

@@ -13,7 +13,7 @@ from services.awards.errors import PeriodOpen, RunConflict
 from services.awards.reports import csv_report, xlsx_report
 from services.store import Store
 from services.store.audit import entries as audit_entries
-from tests.integration.awards.builders import add, at, competition, entry, org
+from tests.integration.awards.builders import NO_STREAMS, add, at, competition, entry, org
 
 NOW = at("2025-03-10 09:00")
 
@@ -71,8 +71,8 @@ def _people(run: dict[str, Any]) -> list[tuple[Any, ...]]:
 def test_a_run_computes_freezes_and_repeats_identically(loaded: Store) -> None:
     comp = competition()
     with pytest.raises(PeriodOpen):
-        runs.run(loaded, [comp], comp.id, "2025-02", _org(), now=at("2025-03-02 09:00"))
-    first = runs.run(loaded, [comp], comp.id, "2025-02", _org(), now=NOW)
+        runs.run(loaded, [comp], comp.id, "2025-02", _org(), gate=NO_STREAMS, now=at("2025-03-02 09:00"))
+    first = runs.run(loaded, [comp], comp.id, "2025-02", _org(), gate=NO_STREAMS, now=NOW)
     assert first.created
     # By hand: cm-1 30, cm-2 and cm-3 tie at 14 (share_rank: both second), cm-4 4.
     # Per head on Feb 28: SB1 (cm-1, cm-3) 44 / 2 = 22.00; SB2 (cm-2, cm-4) 18 / 2 = 9.00.
@@ -95,7 +95,7 @@ def test_a_run_computes_freezes_and_repeats_identically(loaded: Store) -> None:
         loaded,
         entry("e1", "cm-4", "2025-02-27 09:00", "50.00", recorded="2025-03-09 09:00", sub_branch="SB2"),
     )
-    again = runs.run(loaded, [comp], comp.id, "2025-02", _org(), now=at("2025-03-11 09:00"))
+    again = runs.run(loaded, [comp], comp.id, "2025-02", _org(), gate=NO_STREAMS, now=at("2025-03-11 09:00"))
     assert not again.created
     assert (again.run["id"], again.run["checksum"]) == (first.run["id"], first.run["checksum"])
     assert len(runs.listing(loaded, comp.id)) == 1
@@ -109,7 +109,7 @@ def test_a_run_computes_freezes_and_repeats_identically(loaded: Store) -> None:
 
 def test_approve_is_audited_and_a_correction_is_a_new_run(loaded: Store) -> None:
     comp = competition()
-    draft = runs.run(loaded, [comp], comp.id, "2025-02", _org(), now=NOW).run
+    draft = runs.run(loaded, [comp], comp.id, "2025-02", _org(), gate=NO_STREAMS, now=NOW).run
     approved = runs.approve(loaded, draft["id"], "user:zhang", "月末审批", now=at("2025-03-11 10:00"))
     assert (approved["status"], approved["approved_by"]) == ("approved", "user:zhang")
     (audit,) = audit_entries(loaded, object_id=f"award_run/{draft['id']}")
@@ -120,12 +120,12 @@ def test_approve_is_audited_and_a_correction_is_a_new_run(loaded: Store) -> None
         runs.approve(loaded, draft["id"], "user:li")
 
     # Same inputs after approval: the approved run itself, unchanged.
-    same = runs.run(loaded, [comp], comp.id, "2025-02", _org(), now=NOW)
+    same = runs.run(loaded, [comp], comp.id, "2025-02", _org(), gate=NO_STREAMS, now=NOW)
     assert (same.created, same.run["id"], same.run["status"]) == (False, draft["id"], "approved")
 
     # The org is corrected (cm-4 was in SB1 from Feb 20): the run is not recomputed in place;
     # a new draft supersedes it, and the approved one keeps its result and checksum.
-    corrected = runs.run(loaded, [comp], comp.id, "2025-02", _org(rename=True), now=NOW)
+    corrected = runs.run(loaded, [comp], comp.id, "2025-02", _org(rename=True), gate=NO_STREAMS, now=NOW)
     assert corrected.created
     assert corrected.run["supersedes"] == draft["id"]
     assert corrected.run["status"] == "draft"
@@ -146,7 +146,7 @@ def test_two_runs_over_the_same_inputs_give_byte_identical_reports(tmp_path: Pat
     for url in (f"sqlite:///{tmp_path / 'a.db'}", pg_url):
         with Store.from_url(url) as store:
             _load(store)
-            run = runs.run(store, [comp], comp.id, "2025-02", _org(), now=NOW).run
+            run = runs.run(store, [comp], comp.id, "2025-02", _org(), gate=NO_STREAMS, now=NOW).run
             made.append(
                 (
                     run["checksum"],
@@ -187,7 +187,7 @@ def test_eligibility_reads_the_org_day_by_day(loaded: Store) -> None:
     add(
         loaded, entry("b2", "cm-2", "2025-02-15 09:00", "1.00", recorded="2025-02-15 09:01", sub_branch="SB2")
     )
-    run = runs.run(loaded, [comp], comp.id, "2025-02", directory, now=NOW).run
+    run = runs.run(loaded, [comp], comp.id, "2025-02", directory, gate=NO_STREAMS, now=NOW).run
     people = {
         p["cm_id"]: (p["rank"], p["eligible"], p["remarks"], p["amount"]) for p in run["result"]["people"]
     }

@@ -10,7 +10,7 @@ from services.awards import freezing
 from services.awards.errors import PeriodOpen, UnknownPeriod
 from services.awards.runs import close_due, ensure_schema, per_manager, resolve, results
 from services.store import Store
-from tests.integration.awards.builders import add, at, competition, entry
+from tests.integration.awards.builders import NO_STREAMS, add, at, competition, entry
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def _figures(store: Store, period: str) -> tuple[list[dict[str, object]], bool]:
 def _freeze(store: Store, period: str, now: str) -> freezing.Snapshot:
     comp = competition()
     _, chain = resolve([comp], comp.id, period)
-    return close_due(store, comp, chain, at(now))
+    return close_due(store, comp, chain, at(now), gate=NO_STREAMS)
 
 
 def test_freeze_waits_for_cutoff_plus_grace(awards_store: Store) -> None:
