@@ -78,7 +78,8 @@ def refusal(lags: Sequence[Lag] | None, parked: Sequence[Parked], acknowledged: 
             for lag in sorted(behind, key=lambda x: (x.topic, x.partition))
         )
         total = sum(lag.behind for lag in behind)
-        reasons.append(f"{stage} has not consumed {total} records of {', '.join(topics)} ({where})")
+        # Offsets, not records: a transaction's commit marker takes an offset too.
+        reasons.append(f"{stage} is {total} offsets behind the end of {', '.join(topics)} ({where})")
     if parked and not acknowledged:
         ids = ", ".join(f"{p.table} #{p.id}" for p in sorted(parked, key=lambda p: (p.table, p.id))[:20])
         more = f" and {len(parked) - 20} more" if len(parked) > 20 else ""

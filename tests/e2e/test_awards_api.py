@@ -4,10 +4,12 @@ SQLite ledger), a published contest with awards, org records on the org topic.""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from schemas.routing import org_key
 from schemas.topics import Topics
@@ -17,7 +19,21 @@ from tests.integration.awards.builders import add, competition, entry
 from tests.support.auth import api_auth
 from tests.support.http import poll
 from tests.support.kafka import produce
+from tests.support.ports import free_port
+from tests.support.processes import api
 from tests.support.scoring import publish
+
+
+@pytest.fixture
+def api_url(prefix: str, tmp_path: Path) -> Iterator[str]:
+    """The month-end layer alone: ledger rows go straight into the API's database and no stream
+    runs, so the freeze gate's position check is off (parked records are still checked). The gate
+    itself is tested through the pipeline (tests/integration/awards/test_freeze_gate.py)."""
+    port = free_port()
+    database = f"sqlite:///{tmp_path / 'api.db'}"
+    proc = api(prefix, tmp_path, port, CAMPAIGNS_DATABASE_URL=database, CAMPAIGNS_FREEZE_GATE="false").start()
+    yield f"http://127.0.0.1:{port}"
+    proc.stop()
 
 
 def _org_event(cm_id: str, sub_branch: str) -> dict[str, Any]:

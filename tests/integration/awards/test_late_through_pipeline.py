@@ -1,8 +1,7 @@
 """A late event through the whole pipeline (raw topic -> worker -> ledger topic -> the real sink ->
 PostgreSQL): the frozen month stays as it was and the next month shows the adjustment.
 
-The contest runs from the first day of last month to the end of next month (so the worker does
-not flag the entries late by the window); last month is frozen, then one more of last month's
+The contest runs from the first day of last month to the end of next month; last month is frozen, then one more of last month's
 openings arrives: it is recorded after the freeze, so it is carried into this month."""
 
 from __future__ import annotations
@@ -16,10 +15,13 @@ from typing import Any
 from schemas import SHANGHAI
 from schemas.topics import Topics
 from services.awards import freezing, runs
+from services.awards.gate import Gate
+from services.awards.positions import Groups, pipeline_lags
 from services.store import Store
 from streams.core.rules import parse_competition
 from tests.integration.awards.builders import org
 from tests.support.events import joined, opened
+from tests.support.kafka import BOOTSTRAP
 from tests.support.processes import Process, sink
 from tests.support.scoring import publish, send_events
 
@@ -28,7 +30,7 @@ def _months(today: date, grace_days: int) -> tuple[date, date, date]:
     """Last month, this month and the window's end, placed from `today` so that on any calendar day
     last month's cutoff (its end plus the grace days) has passed and the window is still open.
 
-    The worker judges lateness by its own clock, so the months must follow the real date; anchoring
+    The freeze is asked for at the real time, so the months must follow the real date; anchoring
     them `grace_days + 2` days back keeps the test valid on the 1st of a month and across Shanghai
     midnight, where "last month" taken from today would still be inside its grace days."""
     anchor = today - timedelta(days=grace_days + 2)
@@ -102,7 +104,9 @@ async def test_late_event_after_the_freeze_is_next_months_adjustment(
         period = f"{last_month:%Y-%m}"
         _, chain = runs.resolve([comp], comp.id, period)
         assert now >= chain[-1].cutoff
-        frozen = runs.close_due(store, comp, chain, datetime.now(UTC))
+        groups = Groups.of(f"{prefix}app", f"{prefix}app-sink")
+        gate = Gate(await pipeline_lags(BOOTSTRAP, topics, groups, wait=30.0))
+        frozen = runs.close_due(store, comp, chain, datetime.now(UTC), gate=gate)
         assert runs.per_manager(frozen) == [
             {
                 "cm_id": "cm-1",
@@ -116,7 +120,7 @@ async def test_late_event_after_the_freeze_is_next_months_adjustment(
         directory = org(
             ("cm-1", "join", "sub_branch", "SB1", None), ("cm-2", "join", "sub_branch", "SB2", None)
         )
-        first = runs.run(store, [comp], comp.id, period, directory)
+        first = runs.run(store, [comp], comp.id, period, directory, gate=gate)
 
         # One more of last month's openings, sent after the freeze: stored by the real sink.
         await send_events(topics, [_opening("o-4", "cm-2", last_month + timedelta(days=19), "basic")])
@@ -125,7 +129,7 @@ async def test_late_event_after_the_freeze_is_next_months_adjustment(
         stored = freezing.load(store, comp.id, period)
         assert stored is not None and stored.checksum() == frozen.checksum()
         assert runs.per_manager(stored) == runs.per_manager(frozen)
-        again = runs.run(store, [comp], comp.id, period, directory)
+        again = runs.run(store, [comp], comp.id, period, directory, gate=gate)
         assert (again.created, again.run["checksum"]) == (False, first.run["checksum"])
 
         _, chain = runs.resolve([comp], comp.id, f"{this_month:%Y-%m}")
