@@ -1,8 +1,9 @@
 """A late event through the whole pipeline (raw topic -> worker -> ledger topic -> the real sink ->
 PostgreSQL): the frozen month stays as it was and the next month shows the adjustment.
 
-The contest runs from the first day of last month to the end of next month; last month is frozen, then one more of last month's
-openings arrives: it is recorded after the freeze, so it is carried into this month."""
+The contest runs from the first day of last month to the end of next month; last month is frozen,
+then one more of last month's openings arrives: it is recorded after the freeze, so it is carried
+into this month."""
 
 from __future__ import annotations
 
