@@ -12,7 +12,11 @@ Reading one back (`from_record`) trusts nothing: a dead letter may have been wri
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+
+from schemas.errors import Rejection
+from schemas.wire_json import load_json
 
 REASON = "dlq.reason"
 DETAIL = "dlq.detail"
@@ -22,9 +26,25 @@ SOURCE_OFFSET = "dlq.source.offset"
 ORIGINAL_SIZE = "dlq.original.size"
 ORIGINAL_SHA256 = "dlq.original.sha256"
 TRUNCATED = "dlq.truncated"
+EVENT_ID = "dlq.event.id"  # when the refused input still names one: explain finds it by that id
 
 KEEP_BYTES = 64 * 1024
 MAX_DETAIL_CHARS = 1000
+_EVENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")  # the envelope's own event_id pattern
+
+
+def event_id_of(raw: bytes) -> str | None:
+    """The event id a refused JSON input still names, if it names a well-formed one."""
+    try:
+        obj = load_json(raw)
+    except Rejection:
+        return None
+    value = obj.get("event_id") if isinstance(obj, dict) else None
+    return well_formed_id(value)
+
+
+def well_formed_id(value: object) -> str | None:
+    return value if isinstance(value, str) and _EVENT_ID.fullmatch(value) else None
 
 
 @dataclass(frozen=True)
@@ -38,6 +58,7 @@ class DeadLetter:
     size: int | None = None  # the original's size when `raw` is not all of it
     sha256: str | None = None  # the original's digest when `raw` is not all of it
     keep: int = KEEP_BYTES
+    event_id: str | None = None  # the input's event id, when it could be read (explain's key)
 
     @property
     def value(self) -> bytes:
@@ -66,6 +87,11 @@ class DeadLetter:
             (ORIGINAL_SIZE, str(self.original_size).encode()),
             (ORIGINAL_SHA256, self.original_sha256.encode()),
             (TRUNCATED, b"true" if self.truncated else b"false"),
+            *(
+                [(EVENT_ID, self.event_id.encode())]
+                if well_formed_id(self.event_id) and self.event_id
+                else []
+            ),
         ]
 
     @classmethod
@@ -88,6 +114,7 @@ class DeadLetter:
             size=size if size >= 0 else None,
             sha256=digest if len(digest) == 64 else None,
             keep=max(len(raw), 1),
+            event_id=well_formed_id(text(EVENT_ID)),
         )
 
 

@@ -10,7 +10,9 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from services.api.access import start_access
+from services.api.content_type import JsonBodies
 from services.api.errors import install_error_handlers
+from services.api.openapi_problems import install_problem_schema
 from services.api.routes import (
     adjustments,
     audit,
@@ -77,7 +79,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(title="普惠金融 campaigns", lifespan=lifespan)
+    # One error shape (RFC 9457), declared in the OpenAPI document; JSON bodies whatever their
+    # Content-Type (curl -d): services/api/errors.py, openapi_problems.py, content_type.py.
     install_error_handlers(app)
+    install_problem_schema(app)
+    app.add_middleware(JsonBodies)
     for module in (health, ingest, competitions, leaderboards, standings, pages, stream, managers):
         app.include_router(module.router)
     app.include_router(console_pages.router)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from schemas import Limits, Rejection, RejectReason, parse_event
-from schemas.dead_letters import DeadLetter
+from schemas.dead_letters import DeadLetter, event_id_of
 from schemas.routing import participant_of
 from services.publisher import Publisher
 
@@ -21,7 +21,7 @@ CONSOLE_ONLY = {
 @dataclass(frozen=True)
 class RecordResult:
     line: int
-    status: str  # accepted | rejected
+    status: str  # accepted | rejected | duplicate
     event_id: str | None = None
     reason: str | None = None
     detail: str | None = None
@@ -35,6 +35,7 @@ async def take(lines: list[tuple[int, bytes]], publisher: Publisher, limits: Lim
     results: list[RecordResult] = []
     good: list[tuple[str, bytes]] = []
     letters: list[DeadLetter] = []
+    taken: set[str] = set()
     for line_no, raw in lines:
         try:
             event = parse_event(raw, now=now, limits=limits)
@@ -42,12 +43,29 @@ async def take(lines: list[tuple[int, bytes]], publisher: Publisher, limits: Lim
                 raise Rejection(RejectReason.INVALID_VALUE, CONSOLE_ONLY[event.type])
         except Rejection as rejection:
             reason = str(rejection.reason)
+            event_id = event_id_of(raw)  # explain finds the dead letter by it
             # A bounded copy travels (at most the message limit), with the original's size and digest.
             letters.append(
-                DeadLetter(reason, rejection.detail, raw, HTTP_SOURCE, -1, line_no, keep=limits.max_bytes)
+                DeadLetter(
+                    reason,
+                    rejection.detail,
+                    raw,
+                    HTTP_SOURCE,
+                    -1,
+                    line_no,
+                    keep=limits.max_bytes,
+                    event_id=event_id,
+                )
             )
-            results.append(RecordResult(line_no, "rejected", reason=reason, detail=rejection.detail))
+            results.append(
+                RecordResult(line_no, "rejected", event_id=event_id, reason=reason, detail=rejection.detail)
+            )
             continue
+        if event.event_id in taken:
+            # The stream would drop the copy anyway (events.duplicates): say so now, send it once.
+            results.append(RecordResult(line_no, "duplicate", event_id=event.event_id))
+            continue
+        taken.add(event.event_id)
         # The raw bytes go on, not our re-serialisation: the stream validates what the client sent.
         good.append((participant_of(event), raw))
         results.append(RecordResult(line_no, "accepted", event_id=event.event_id))

@@ -41,6 +41,8 @@ class Report:
     read: int = 0
     accepted: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # (line, event id, the line that carried it first): sent once, as the other doors do.
+    duplicates: list[tuple[int, str, int]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -48,9 +50,18 @@ class Report:
 
     def lines(self) -> list[str]:
         head = f"read {self.read}, accepted {self.accepted}, rejected {len(self.rejected)}"
+        if self.duplicates:
+            head += f", duplicate {len(self.duplicates)}"
         if self.dry_run:
             head += " (dry run: nothing produced)"
-        return [head, *(f"line {r.line}: {r.reason}: {r.detail}" for r in self.rejected)]
+        return [
+            head,
+            *(f"line {r.line}: {r.reason}: {r.detail}" for r in self.rejected),
+            *(
+                f"line {line}: duplicate: {eid} (first on line {first})"
+                for line, eid, first in self.duplicates
+            ),
+        ]
 
 
 async def load(
@@ -64,10 +75,12 @@ async def load(
     progress: bool = False,
 ) -> Report:
     """Validate every row of the file; send the accepted ones to `sink` and dead-letter the rejected
-    ones there (None: a dry run, nothing sent).
+    ones there (None: a dry run, nothing sent). A row whose event id an earlier row of the file
+    carried is a duplicate: reported, not sent again (the stream would drop it).
 
     A dead letter carries the row's raw bytes (see `rows`; at most the message limit of them, with
-    the whole row's size and SHA-256 in its headers), source topic ``cli:<file name>``,
+    the whole row's size and SHA-256 in its headers, and the row's event id when it has one),
+    source topic ``cli:<file name>``,
     partition -1 and the row's first line number as its offset, as the HTTP door does for a body.
     The caller owns the sink: close it afterwards, which waits for the broker's confirmations.
     Raises InputError if the file cannot be read as a whole; a bad row is a Rejected in the report.
@@ -75,6 +88,7 @@ async def load(
     is_csv = fmt is Format.CSV
     total = survey(path, require_utf8=is_csv, max_line_bytes=limits.max_bytes if is_csv else None)
     report = Report(dry_run=sink is None)
+    first_line: dict[str, int] = {}  # event id -> the line that carried it first
     seen = 0
     with tqdm(total=total, unit="line", file=sys.stderr, disable=not progress, desc=path.name) as bar:
         for record in read_rows(path, fmt, limits.max_bytes):
@@ -88,6 +102,11 @@ async def load(
                 if sink is not None:
                     await sink.dead_letter(_letter(outcome, record, path, limits))
                 continue
+            event_id = outcome.event.event_id
+            if event_id in first_line:
+                report.duplicates.append((line, event_id, first_line[event_id]))
+                continue
+            first_line[event_id] = line
             report.accepted += 1
             if sink is not None:
                 await sink.send(outcome.key, outcome.value)
@@ -106,6 +125,7 @@ def _letter(rejected: Rejected, record: Record, path: Path, limits: Limits) -> D
         size=record.size,
         sha256=record.sha256,
         keep=limits.max_bytes,
+        event_id=rejected.event_id,
     )
 
 

@@ -9,20 +9,18 @@ foreign bytes is cut to `keep` bytes.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import asdict
 from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.dead_letters import DeadLetter
+from schemas.dead_letters import DeadLetter, event_id_of
 from schemas.errors import Rejection
 from schemas.wire_json import load_json
 from streams.core.ledger import LedgerEntry
 
 _REASON_CHARS = 64  # the dead_letters.reason column
 _DETAIL_CHARS = 2000
-_EVENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 _KEY_BYTES = 1024
 
 
@@ -68,7 +66,8 @@ def dead_letter_row(
         "reason": clean_text(letter.reason, _REASON_CHARS) or "unknown",
         "detail": clean_text(f"{letter.detail} (from {origin})", _DETAIL_CHARS),
         "raw": copy,
-        "event_id": _event_id(copy) if len(copy) == letter.original_size else None,
+        # The door's reading of the id (a CSV row's column, say); else the JSON copy's, when whole.
+        "event_id": letter.event_id or (event_id_of(copy) if len(copy) == letter.original_size else None),
     }
 
 
@@ -100,13 +99,3 @@ def clean_text(text: str, limit: int) -> str:
     """At most `limit` characters, no NUL, no lone surrogates: storable on every database."""
     cut = text[:limit].replace("\x00", "\N{REPLACEMENT CHARACTER}")
     return cut.encode("utf-8", "replace").decode("utf-8")
-
-
-def _event_id(raw: bytes) -> str | None:
-    """The event id when the bytes still say one: lets an operator find a rejected event."""
-    try:
-        obj = load_json(raw)
-    except Rejection:
-        return None
-    value = obj.get("event_id") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) and _EVENT_ID.fullmatch(value) else None

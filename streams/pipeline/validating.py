@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas import Limits, Rejection, parse_event
-from schemas.dead_letters import DeadLetter
+from schemas.dead_letters import DeadLetter, event_id_of
 from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, arrived_header
 from schemas.routing import participant_of
 from schemas.topics import Topics
@@ -42,7 +42,9 @@ class ValidateStage:
                 detail = rejection.detail if rejection else f"{type(exc).__name__}: {exc}"[:500]
                 self.parked += 1
                 log.warning("dead letter %s@%s/%s: %s %s", m.topic, partition, m.offset, reason, detail)
-                letter = DeadLetter(reason, detail, raw, m.topic, partition, m.offset)
+                letter = DeadLetter(
+                    reason, detail, raw, m.topic, partition, m.offset, event_id=event_id_of(raw)
+                )
                 out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
             out.append(

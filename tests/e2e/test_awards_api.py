@@ -20,6 +20,7 @@ from tests.support.auth import api_auth
 from tests.support.http import poll
 from tests.support.kafka import produce
 from tests.support.ports import free_port
+from tests.support.problems import first_field, problem
 from tests.support.processes import api
 from tests.support.scoring import publish
 
@@ -34,6 +35,14 @@ def api_url(prefix: str, tmp_path: Path) -> Iterator[str]:
     proc = api(prefix, tmp_path, port, CAMPAIGNS_DATABASE_URL=database, CAMPAIGNS_FREEZE_GATE="false").start()
     yield f"http://127.0.0.1:{port}"
     proc.stop()
+
+
+def curl_d(body: dict[str, Any]) -> dict[str, Any]:
+    """What `curl -d '<json>'` sends: the JSON with a form Content-Type (the README's examples)."""
+    return {
+        "content": json.dumps(body).encode(),
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+    }
 
 
 def _org_event(cm_id: str, sub_branch: str) -> dict[str, Any]:
@@ -82,7 +91,9 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         created = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-02"})
         assert created.status_code == 201, created.text
         run = created.json()
-        again = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-02"})
+        again = await client.post(
+            "/api/awards/runs", **curl_d({"competition_id": comp.id, "period": "2025-02"})
+        )
         assert again.status_code == 200
         assert (again.json()["id"], again.json()["checksum"]) == (run["id"], run["checksum"])
         # By hand: cm-1 一等奖 500; cm-2, cm-3 tie at 14, both 二等奖 300; per head SB1 (20 + 14) / 2
@@ -120,13 +131,15 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         assert xlsx.content[:2] == b"PK"
         assert xlsx.content == (await client.get(f"/api/awards/runs/{run['id']}/report.xlsx")).content
 
-        approved = await client.post(f"/api/awards/runs/{run['id']}/approve", json={"note": "月末审批"})
+        approved = await client.post(f"/api/awards/runs/{run['id']}/approve", **curl_d({"note": "月末审批"}))
         assert approved.status_code == 200, approved.text
         assert approved.json()["status"] == "approved"
         approver = approved.json()["approved_by"]
         assert approver.startswith("key:")  # the caller's own name, from its credentials
-        twice = await client.post(f"/api/awards/runs/{run['id']}/approve", json={})
-        assert twice.status_code == 409
+        twice = await client.post(
+            f"/api/awards/runs/{run['id']}/approve", content=b"{}", headers={"Content-Type": "text/plain"}
+        )
+        assert "approved" in problem(twice, 409)["detail"]
         assert "已审批" in (await client.get(f"/api/awards/runs/{run['id']}/report.csv")).content.decode(
             "utf-8-sig"
         )
@@ -135,9 +148,14 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         bad = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-1"})
         assert bad.status_code == 422
         early = await client.post(
-            "/api/awards/freezes", json={"competition_id": comp.id, "period": "2099-01"}
+            "/api/awards/freezes", **curl_d({"competition_id": comp.id, "period": "2099-01"})
         )
-        assert early.status_code == 409 and "closes at" in early.json()["detail"]
+        assert "closes at" in problem(early, 409)["detail"]
+        not_json = await client.post("/api/awards/freezes", **curl_d({}) | {"content": b"competition_id=x"})
+        field, reason = first_field(not_json)
+        assert field == "(body)" and reason.startswith("the body is not JSON")
+        missing = await client.post("/api/awards/freezes", **curl_d({"competition_id": comp.id}))
+        assert first_field(missing) == ("period", "Field required")
         unknown = await client.post("/api/awards/runs", json={"competition_id": "nope", "period": "2025-02"})
         assert unknown.status_code == 404
 

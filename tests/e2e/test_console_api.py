@@ -8,6 +8,7 @@ import httpx
 
 from tests.support.auth import api_auth, credentials_for
 from tests.support.http import poll
+from tests.support.problems import first_field
 from tests.support.processes import Process
 
 CID = "mar-opening"
@@ -39,7 +40,7 @@ async def test_a_competition_from_template_to_closed_with_its_audit(
         definition["rules"][0]["points"]["basic"] = "lots"
         bad = await client.put(f"/api/console/competitions/{CID}/versions/1", json=definition)
         assert bad.status_code == 422
-        assert bad.json()["detail"]["field"] == "rules[0].points.basic"
+        assert first_field(bad)[0] == "rules[0].points.basic"
         definition["rules"][0]["points"]["basic"] = 12
         edited = await client.put(f"/api/console/competitions/{CID}/versions/1", json=definition)
         assert edited.status_code == 200, edited.text
@@ -99,7 +100,7 @@ async def test_a_roster_import_becomes_the_org_tree(running_worker: Process, api
     async with httpx.AsyncClient(base_url=api_url, timeout=30, auth=api_auth(api_url)) as client:
         await poll(client, "/api/console/org", lambda b: b["ready"])
         bad = await client.post("/api/console/org/import", content="工号,姓名\ncm-1,张伟\n".encode())
-        assert bad.status_code == 422 and bad.json()["detail"]["field"] == "(header).sub_branch_id"
+        assert first_field(bad)[0] == "(header).sub_branch_id"
         preview = await client.post("/api/console/org/import?dry_run=true", content=ROSTER.encode())
         assert (preview.json()["joins"], preview.json()["leaves"]) == (5, 0)
         imported = await client.post(

@@ -32,6 +32,7 @@ from tests.support.events import joined, opened
 from tests.support.http import poll
 from tests.support.kafka import wait_for
 from tests.support.ports import free_port
+from tests.support.problems import first_field, problem
 from tests.support.processes import ROOT, Process, api, sink, worker
 from tests.support.scoring import send_events
 
@@ -138,9 +139,9 @@ async def test_a_stored_draft_previewed_over_http(stack: tuple[str, str], topics
         wrong = draft()
         wrong["rules"][0]["points"]["basic"] = "lots"
         bad = await client.post(f"/api/console/competitions/{CID}/preview", json={"definition": wrong})
-        assert bad.status_code == 422 and bad.json()["detail"]["field"] == "definition.rules[0].points.basic"
+        assert first_field(bad)[0] == "definition.rules[0].points.basic"
         other = await client.post("/api/console/competitions/other-id/preview", json={"definition": draft()})
-        assert other.status_code == 422 and other.json()["detail"]["field"] == "definition.id"
+        assert first_field(other)[0] == "definition.id"
         missing = await client.post(f"/api/console/competitions/{CID}/preview", json={"version": 9})
         assert missing.status_code == 404
 
@@ -231,7 +232,7 @@ async def test_adjustments_reach_the_ledger_the_board_and_the_audit(
         # A source system cannot forge one through the ingest door (it would skip the audit).
         forged = json.loads((ROOT / "schemas/examples/points.adjusted.v1.json").read_text(encoding="utf-8"))
         refused = await client.post("/ingest/events", json=forged)
-        assert refused.status_code == 422 and refused.json()["reason"] == "invalid_value"
+        assert problem(refused, 422)["reason"] == "invalid_value"
 
         # The audit view lists each request with who made it and what it changed.
         trail = (await client.get("/api/audit", params={"object": "adjustment/"})).json()["entries"]

@@ -11,6 +11,7 @@ from schemas.topics import Topics
 from tests.support.auth import api_auth
 from tests.support.events import opened, wire
 from tests.support.kafka import wait_for
+from tests.support.problems import problem
 from tests.support.processes import Process
 
 
@@ -35,10 +36,9 @@ async def test_bad_single_event_gets_422_with_reason_and_a_dead_letter(
     async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url)) as client:
         response = await client.post("/ingest/events", content=wire(bad))
 
-    assert response.status_code == 422
-    body = response.json()
-    assert body["status"] == "rejected"
-    assert body["reason"] == "invalid_value"
+    body = problem(response, 422)
+    assert body["reason"] == "invalid_value" and body["event_id"] == "evt-http-bad"
+    assert body["errors"][0]["field"] == "data.account_type"
     assert "account_type" in body["detail"]
     (letter,) = await wait_for(topics.dead_letters, lambda rs: len(rs) >= 1)
     assert letter.headers[REASON] == b"invalid_value"

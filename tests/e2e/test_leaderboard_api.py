@@ -11,6 +11,7 @@ from streams.core.templates import load_template
 from tests.support.auth import api_auth
 from tests.support.events import joined, opened, wire
 from tests.support.http import poll
+from tests.support.problems import first_field
 from tests.support.processes import Process
 
 CID = "feb-account-opening"
@@ -83,12 +84,10 @@ async def test_a_bad_definition_is_refused_naming_the_field(api_url: str) -> Non
         response = await client.post("/api/competitions", json=definition)
         not_json = await client.post("/api/competitions", content=b"{oops")
 
-    assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert detail["field"] == "rules[0].points.basic"
-    assert "decimal" in detail["reason"]
-    assert not_json.status_code == 422
-    assert not_json.json()["detail"]["field"] == "(competition)"
+    field, reason = first_field(response)
+    assert field == "rules[0].points.basic"
+    assert "decimal" in reason
+    assert first_field(not_json)[0] == "(competition)"
 
 
 async def test_the_leaderboard_page_is_served(api_url: str) -> None:

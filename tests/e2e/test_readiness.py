@@ -36,7 +36,8 @@ def test_readyz_follows_the_sink_heartbeat_and_healthz_stays_ok(prefix: str, tmp
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             assert client.get("/healthz").json() == {"status": "ok"}
             before = poll_readyz(client, lambda r: r.status_code == 503)
-            assert before["status"] == "not ready"
+            assert before["status"] == 503 and before["detail"] == "not ready: sink"
+            assert before["type"] == "about:blank" and before["title"] == "Service Unavailable"
             assert before["checks"]["broker"]["ok"] is True
             assert before["checks"]["sink"]["ok"] is False
 

@@ -28,6 +28,7 @@ from services.adjustments import AdjustmentRequest, adjustment_entries, events_f
 from services.api.access import Organiser
 from services.api.body import read_body
 from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.errors import FieldError, field_path
 from services.publisher import PublishError
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
@@ -47,8 +48,8 @@ _BODY: dict[str, Any] = {
 }
 
 
-def _invalid(field: str, reason: str) -> JSONResponse:
-    return JSONResponse({"detail": {"field": field, "reason": reason}}, status_code=422)
+def _invalid(field: str, reason: str) -> FieldError:
+    return FieldError(field, reason)
 
 
 @router.post("", status_code=202, openapi_extra=_BODY)
@@ -64,10 +65,10 @@ async def create_adjustment(
     try:
         wanted = AdjustmentRequest.model_validate(load_json(body, max_depth=8))
     except Rejection as exc:
-        return _invalid("(body)", f"{exc.reason}: {exc.detail}")
+        raise _invalid("(body)", f"{exc.reason}: {exc.detail}") from None
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        return _invalid(".".join(str(p) for p in first["loc"]) or "(body)", str(first["msg"]))
+        raise _invalid(field_path(first["loc"]) or "(body)", str(first["msg"])) from None
     read_model.competition(wanted.competition_id)  # 404 unless published or closed
     # Who adjusted is who is signed in; a name in the body cannot stand in for it.
     actor = principal.actor
@@ -75,7 +76,7 @@ async def create_adjustment(
     for e in events:
         cm_id = e["data"]["cm_id"]
         if not _known_manager(read_model, cm_id):
-            return _invalid("cm_id", f"no customer manager {cm_id!r} in the org or on any board")
+            raise _invalid("cm_id", f"no customer manager {cm_id!r} in the org or on any board")
     raw = [_encoded(e, settings) for e in events]  # all checked before any is sent
     # Audited first: an adjustment the log does not show must never reach the ledger.
     try:

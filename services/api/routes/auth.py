@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from services.api.access import SESSION_COOKIE, Anyone, access_of
 from services.api.body import read_body
 from services.api.deps import SettingsDep
+from services.api.errors import FieldError
 from services.store import StoreError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -56,14 +57,14 @@ async def login(request: Request, settings: SettingsDep) -> JSONResponse:
         or not isinstance(given.get("username"), str)
         or not isinstance(given.get("password"), str)
     ):
-        raise HTTPException(422, {"field": "(body)", "reason": "expected {username, password} as strings"})
+        raise FieldError("(body)", "expected {username, password} as strings")
     access = access_of(request)
     try:
         user = await run_in_threadpool(
             access.credentials.check_password, given["username"], given["password"]
         )
         if user is None:
-            return JSONResponse({"detail": WRONG}, status_code=401)
+            raise HTTPException(401, WRONG)
         lifetime = timedelta(hours=settings.session_hours)
         session_id, expires = await run_in_threadpool(
             access.credentials.open_session, user["username"], lifetime

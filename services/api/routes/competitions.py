@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from schemas.errors import Rejection
@@ -16,6 +16,7 @@ from schemas.wire_json import load_json
 from services.api.access import Organiser, Reader
 from services.api.body import read_body
 from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.errors import FieldError
 from services.api.versions import put_version
 from services.api.views import competition_summary
 from streams.core.errors import RuleError
@@ -44,9 +45,9 @@ async def list_competitions(read_model: ReadModelDep, _: Reader) -> dict[str, An
     }
 
 
-def invalid(field: str, reason: str) -> HTTPException:
+def invalid(field: str, reason: str) -> FieldError:
     """422 naming the field, as the core's RuleError does: the console maps it to the form."""
-    return HTTPException(422, {"field": field, "reason": reason})
+    return FieldError(field, reason)
 
 
 async def read_object(request: Request, settings: Any) -> Any:

@@ -32,12 +32,17 @@ async def explain_participant(
     """Every ledger entry behind the manager's score (rule version, component and its Chinese
     label, points, reason, late flag, when it occurred and was recorded), with the totals."""
     ensure_manager(principal, read_model.board.org, cm_id)
+    read_model.competition(competition_id)  # 404 for a competition never published
     try:
-        return await asyncio.to_thread(participant_entries, store, competition_id, cm_id, period)
+        found = await asyncio.to_thread(participant_entries, store, competition_id, cm_id, period)
     except VerifyError as exc:
         raise HTTPException(422, str(exc)) from None
     except StoreUnavailable as exc:
         raise HTTPException(503, f"database unavailable: {exc}") from None
+    if not found["entries"] and read_model.standing(competition_id, cm_id) is None:
+        # As GET …/standings/{cm_id} answers: nothing is known of this manager here.
+        raise HTTPException(404, f"{cm_id} has no standing in {competition_id}")
+    return found
 
 
 @router.get("/api/events/{event_id}/explain")

@@ -1,7 +1,8 @@
 """Liveness and readiness (docs/operations.md).
 
 /healthz: the process answers (scripts wait on it; it never looks further).
-/readyz: 200 when every check passes, 503 otherwise; the body names each check either way.
+/readyz: 200 when every check passes; 503 otherwise, as a problem (services/api/errors.py) whose
+`checks` member names each check, as the 200 body does.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.errors import problem
 from services.api.readiness import readiness
 
 router = APIRouter(tags=["health"])
@@ -31,4 +33,7 @@ async def readyz(
     settings: SettingsDep, publisher: PublisherDep, read_model: ReadModelDep, store: StoreDep
 ) -> JSONResponse:
     ready, body = await readiness(settings, publisher, read_model, store)
-    return JSONResponse(body, status_code=200 if ready else 503)
+    if ready:
+        return JSONResponse(body)
+    failing = [name for name, check in body["checks"].items() if not check["ok"]]
+    return problem(503, f"not ready: {', '.join(failing)}", checks=body["checks"])

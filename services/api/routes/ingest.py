@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from services.api.access import SourceKey
 from services.api.body import read_body
 from services.api.deps import PublisherDep, SettingsDep
+from services.api.errors import EventRejected
 from services.api.intake import split_ndjson, take
 from services.publisher import PublishError
 
@@ -43,7 +44,7 @@ _BATCH_BODY: dict[str, Any] = {
     openapi_extra=_EVENT_BODY,
     responses={
         202: {"description": "accepted"},
-        422: {"description": "rejected, with reason and detail; dead-lettered"},
+        422: {"description": "rejected (a problem with the reason code); dead-lettered"},
         408: _REFUSED,
         413: _REFUSED,
         503: {"description": "Kafka cannot be reached: nothing was taken, send again"},
@@ -57,7 +58,9 @@ async def ingest_event(
         (result,) = await take([(1, body)], publisher, settings.limits)
     except PublishError as exc:
         raise HTTPException(503, str(exc)) from None
-    return JSONResponse(result.as_dict(), status_code=202 if result.status == "accepted" else 422)
+    if result.status == "rejected":
+        raise EventRejected(result.reason or "rejected", result.detail or "", result.event_id)
+    return JSONResponse(result.as_dict(), status_code=202)
 
 
 @router.post(
@@ -79,11 +82,11 @@ async def ingest_batch(
         results = await take(lines, publisher, settings.limits)
     except PublishError as exc:
         raise HTTPException(503, str(exc)) from None
-    accepted = sum(r.status == "accepted" for r in results)
     return JSONResponse(
         {
-            "accepted": accepted,
-            "rejected": len(results) - accepted,
+            "accepted": sum(r.status == "accepted" for r in results),
+            "rejected": sum(r.status == "rejected" for r in results),
+            "duplicates": sum(r.status == "duplicate" for r in results),
             "results": [r.as_dict() for r in results],
         }
     )

@@ -25,6 +25,7 @@ from schemas.wire_json import load_json
 from services.api.access import Organiser
 from services.api.body import read_body
 from services.api.deps import ReadModelDep, SettingsDep, StoreDep
+from services.api.errors import FieldError
 from services.readmodel import ReadModel, UnknownCompetition
 from services.settings import ServiceSettings
 from services.store import Store, StoreError
@@ -57,8 +58,8 @@ def _pool(request: Request, settings: ServiceSettings) -> PreviewPool:
     return pool
 
 
-def _invalid(field: str, reason: str) -> JSONResponse:
-    return JSONResponse({"detail": {"field": field, "reason": reason}}, status_code=422)
+def _invalid(field: str, reason: str) -> FieldError:
+    return FieldError(field, reason)
 
 
 @router.post("/{competition_id}/preview", openapi_extra=_BODY)
@@ -74,23 +75,23 @@ async def preview_competition(
     try:
         obj = load_json(body, max_depth=_MAX_DEPTH)
     except Rejection as exc:
-        return _invalid("(body)", f"{exc.reason}: {exc.detail}")
+        raise _invalid("(body)", f"{exc.reason}: {exc.detail}") from None
     if not isinstance(obj, dict):
-        return _invalid("(body)", "expected a JSON object")
+        raise _invalid("(body)", "expected a JSON object")
     ranking = obj.get("ranking", "customer_manager")
     if ranking not in _RANKINGS:
-        return _invalid("ranking", f"expected one of {', '.join(_RANKINGS)}")
+        raise _invalid("ranking", f"expected one of {', '.join(_RANKINGS)}")
     if "definition" in obj:
         try:
             draft = parse_competition(obj["definition"])
         except RuleError as exc:
-            return _invalid(f"definition.{exc.path}", exc.reason)
+            raise _invalid(f"definition.{exc.path}", exc.reason) from None
         if draft.id != competition_id:
-            return _invalid("definition.id", f"is {draft.id!r}, but the preview is of {competition_id!r}")
+            raise _invalid("definition.id", f"is {draft.id!r}, but the preview is of {competition_id!r}")
     elif isinstance(obj.get("version"), int) and not isinstance(obj["version"], bool):
         draft = await _stored(store, read_model, competition_id, obj["version"])
     else:
-        return _invalid("(body)", 'give "definition" (a draft) or "version" (a stored draft)')
+        raise _invalid("(body)", 'give "definition" (a draft) or "version" (a stored draft)')
 
     headcounts = read_model.board.org.headcounts(day_of(datetime.now(UTC)))
     job = PreviewJob(

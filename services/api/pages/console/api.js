@@ -1,28 +1,21 @@
 // Every call the console makes to the API goes through here: the session cookie rides along
-// (same origin), a 401 sends the visitor back to the login form, and error bodies become one
-// ApiError with the field path the API named (422 {detail: {field, reason}}).
+// (same origin), a 401 sends the visitor back to the login form, and every refusal, which the API
+// sends as one shape (RFC 9457 problem details, docs/api.md), becomes one ApiError: `field` and
+// `reason` from the first of the problem's `errors` (a validation problem), else `reason` is its
+// `detail`.
 "use strict";
 
 export class ApiError extends Error {
-  constructor(status, detail) {
-    const text = typeof detail === "string" ? detail
-      : detail && detail.reason ? (detail.field ? detail.field + ": " : "") + detail.reason
-      : JSON.stringify(detail);
-    super(text || "HTTP " + status);
+  constructor(status, payload) {
+    const problem = payload && typeof payload === "object" ? payload
+      : { detail: typeof payload === "string" && payload ? payload : null };
+    const first = Array.isArray(problem.errors) && problem.errors.length ? problem.errors[0] : null;
+    super(problem.detail || problem.title || "HTTP " + status);
     this.status = status;
-    this.detail = detail;
-    // FastAPI's own validation errors are a list of {loc, msg}: take the first as the field.
-    if (Array.isArray(detail) && detail.length && detail[0].loc) {
-      const loc = detail[0].loc.filter((p) => p !== "body");
-      this.field = loc.map((p, i) => (typeof p === "number" ? "[" + p + "]" : (i ? "." : "") + p)).join("");
-      this.reason = detail[0].msg;
-    } else if (detail && typeof detail === "object") {
-      this.field = detail.field || null;
-      this.reason = detail.reason || detail.message || null;
-    } else {
-      this.field = null;
-      this.reason = typeof detail === "string" ? detail : null;
-    }
+    this.problem = problem;
+    this.detail = problem.detail || null;
+    this.field = first && first.field !== undefined ? first.field : null;
+    this.reason = first ? first.reason : this.detail;
   }
 }
 
@@ -48,8 +41,7 @@ export async function api(method, path, body, { raw = false, quiet401 = false } 
   const payload = type.includes("json") ? await response.json().catch(() => null) : await response.text();
   if (!response.ok) {
     if (response.status === 401 && !quiet401) listeners.unauthorized.forEach((fn) => fn());
-    const detail = payload && typeof payload === "object" && "detail" in payload ? payload.detail : payload;
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, payload);
   }
   return raw ? { body: payload, elapsed, response } : payload;
 }

@@ -72,7 +72,7 @@ export class OrgTab {
       // The changes reach the tree once the pipeline has passed them on (a few seconds): look again.
       for (const wait of [1500, 3000, 6000, 12000]) setTimeout(() => this.show(), wait);
     } catch (err) {
-      const where = err.detail && err.detail.line ? `第 ${err.detail.line} 行：` : err.field ? `${err.field}：` : "";
+      const where = err.field ? `${err.field}：` : "";
       $("#org-import-error").textContent = "导入失败：" + where + (err.reason || err.message);
     }
   }
