@@ -31,7 +31,10 @@ async def audit_log(
     ] = None,
     action: Annotated[str | None, Query(max_length=64, description='"competition.publish"')] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="only entries older than this id (paging)")] = None,
+    # Bounded: a number no SQL integer holds would be an overflow (500), not "no such entries".
+    before: Annotated[
+        int | None, Query(ge=1, le=2**53, description="only entries older than this id (paging)")
+    ] = None,
 ) -> dict[str, Any]:
     rows = await stored(
         audit.entries, store, object_id=object, actor=actor, action=action, limit=limit, before=before
