@@ -2,7 +2,9 @@
 
 A template is a complete definition (streams/core/templates); instantiating it gives it a new id,
 a new window (every other date in it, such as a multiplier's days or a previous period, moves
-with the window), optionally a new name and participants, version 1, status draft. The result
+with the window), a name for that window unless one is given (the template's own names its
+month: 2月「多开户、多开基本户」竞赛 must not name November's), optionally participants, version 1,
+status draft. The result
 passes the core's own validation: RuleError names the field that is wrong.
 """
 
@@ -70,11 +72,28 @@ def instantiate(
         window={"start": start.isoformat(), "end": end.isoformat()},
         effective_from=datetime.combine(start, time(), SHANGHAI).isoformat(),
     )
-    if name is not None:
-        definition["name"] = name
+    definition["name"] = name if name is not None else window_name(TITLES.get(key, key), start, end)
     if participants is not None:
         definition["participants"] = participants
     return parse_competition(definition).model_dump(mode="json")
+
+
+def window_name(title: str, start: date, end: date) -> str:
+    """The contest's title after its window: 2026年11月「多开户、多开基本户」, 2027年1—3月「开门红」,
+    2026年12月—2027年1月「…」 for whole months; the dates otherwise."""
+    whole = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]
+    if not whole:
+        when = f"{start.year}年{start.month}月{start.day}日—"
+        when += (
+            f"{end.month}月{end.day}日" if end.year == start.year else f"{end.year}年{end.month}月{end.day}日"
+        )
+    elif (start.year, start.month) == (end.year, end.month):
+        when = f"{start.year}年{start.month}月"
+    elif start.year == end.year:
+        when = f"{start.year}年{start.month}—{end.month}月"
+    else:
+        when = f"{start.year}年{start.month}月—{end.year}年{end.month}月"
+    return f"{when}「{title}」"
 
 
 def _move(day: date, old_start: date, new_start: date) -> date:

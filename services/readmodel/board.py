@@ -110,6 +110,15 @@ class _Contest:
         self.groups_for: tuple[date, int] | None = None  # (day, org revision) the groups were set for
         self.base_ranks: dict[RankingKind, tuple[tuple[object, ...], dict[str, int]]] = {}
         self.progress: dict[str, tuple[Standing | None, Competition, list[Progress]]] = {}
+        # A competition with participants ranks only who takes part (_takes_part): the managers
+        # on its boards, and what they were judged against: (board day, org revision, participants).
+        # None: everyone is ranked (no participants filter, or the competition is not known yet).
+        self.shown: set[str] | None = None
+        self.shown_for: tuple[object, ...] | None = None
+        self.shown_day: date | None = None
+
+    def listed(self, cm_id: str) -> bool:
+        return self.shown is None or cm_id in self.shown
 
 
 class Board:
@@ -169,8 +178,14 @@ class Board:
                 del contest.standings[cm_id]
             else:
                 contest.standings[cm_id] = standing
+            was = old if contest.listed(cm_id) else None
+            if contest.shown is not None and contest.shown_day is not None:
+                contest.shown.discard(cm_id)
+                if standing is not None and self._takes_part(cid, cm_id, standing, contest.shown_day):
+                    contest.shown.add(cm_id)
+            now = standing if contest.listed(cm_id) else None
             for index in contest.indexes.values():
-                index.put(cm_id, old, standing)
+                index.put(cm_id, was, now)
             manager_board = contest.indexes.get("customer_manager")
             if manager_board is not None and contest.groups_for is not None:
                 manager_board.set_groups(cm_id, self._groups(cm_id, standing, contest.groups_for[0]))
@@ -307,6 +322,42 @@ class Board:
         best = max(standing.units, key=lambda u: u.points)
         return Unit(best.sub_branch_id, best.team_id)
 
+    def _takes_part(self, competition_id: str, cm_id: str, standing: Standing, day: date) -> bool:
+        """Whether a manager belongs on a board of a competition with participants: points earned
+        in a participating sub-branch, or a home (the org's, on the board day) in one. A manager
+        of another sub-branch, whom the worker still reports at 0.00, does not."""
+        try:
+            participants = self.competition(competition_id).participants
+        except UnknownCompetition:
+            return True
+        if not participants:
+            return True
+        if any(u.sub_branch_id in participants for u in standing.units):
+            return True
+        return self.home(cm_id, standing, day).sub_branch_id in participants
+
+    def _members(self, comp: Competition, contest: _Contest, day: date) -> None:
+        """Who the competition's boards rank, judged again when the day, the org or the
+        participants change; the boards are then rebuilt from the standings."""
+        key: tuple[object, ...] = (day, self._org_revision, tuple(comp.participants))
+        if not comp.participants:
+            key = ()
+        if contest.shown_for == key:
+            return
+        contest.shown_for, contest.shown_day = key, day
+        contest.shown = (
+            {
+                cm_id
+                for cm_id, standing in contest.standings.items()
+                if self._takes_part(comp.id, cm_id, standing, day)
+            }
+            if comp.participants
+            else None
+        )
+        contest.indexes.clear()
+        contest.base_ranks.clear()
+        contest.groups_for = None
+
     def _groups(self, cm_id: str, standing: Standing | None, day: date) -> tuple[Group, ...]:
         sub_branch, team = self.home(cm_id, standing, day)
         groups: list[Group] = []
@@ -326,12 +377,14 @@ class Board:
         if contest is None:
             contest = self._contests[competition_id] = _Contest()
         day = self.board_day(comp)
+        self._members(comp, contest, day)
         tie_break = tuple(comp.tie_break)
         index = contest.indexes.get(ranking)
         if index is None or index.tie_break != tie_break:
             index = RankedIndex(ranking, tie_break)
             for cm_id, standing in contest.standings.items():
-                index.put(cm_id, None, standing)
+                if contest.listed(cm_id):
+                    index.put(cm_id, None, standing)
             contest.indexes[ranking] = index
             if ranking == "customer_manager":
                 contest.groups_for = None
@@ -350,7 +403,7 @@ class Board:
         day (or on day `on`), or by the managers who scored there when the org names nobody."""
         comp, contest, index = self.index(competition_id, ranking)
         if on is not None and ranking == "sub_branch_per_head" and on != self.board_day(comp):
-            standings = list(contest.standings.values())
+            standings = [s for cm_id, s in contest.standings.items() if contest.listed(cm_id)]
             heads = scoring_headcounts(standings) | self.org.headcounts(on)
             rows = rank(standings, ranking, heads, tie_break=comp.tie_break)
         else:
@@ -451,7 +504,8 @@ class Board:
         if ranking == "sub_branch_per_head":
             base.set_headcounts(self.headcounts(self.board_day(comp)))
         for cm_id, standing in contest.baseline.items():
-            base.put(cm_id, None, standing)
+            if contest.listed(cm_id):
+                base.put(cm_id, None, standing)
         ranks = base.ranks()
         contest.base_ranks[ranking] = (key, ranks)
         return ranks

@@ -275,3 +275,35 @@ def test_the_rows_json_is_pydantics_written_out() -> None:
     for r in [*rows, utc]:
         body = r.model_dump(mode="json", exclude={"ranking", "unit_id"})
         assert row(r, "名") == {"rank": body.pop("rank"), "id": r.unit_id, "name": "名", **body}
+
+
+def test_a_board_restricted_to_a_sub_branch_ranks_only_who_takes_part() -> None:
+    """The worker reports every manager it saw, those of other sub-branches at 0.00; a board with
+    participants lists only its own, judged again when the org moves someone."""
+    board = Board(clock=Clock(SHANGHAI_9AM))
+    board.set_competitions([published(participants=["sb-east"])])
+    for cm, sb in [("cm-a", "sb-east"), ("cm-b", "sb-east"), ("cm-w", "sb-west"), ("cm-x", "sb-west")]:
+        board.put_org(*org_record(joined(cm, sb)))
+    board.put(key("cm-a"), value("cm-a", "20.00", "sb-east"))
+    board.put(key("cm-w"), standing("cm-w", "0.00", []))
+    listed = board.page(CID, "customer_manager")
+    assert [(r.row.rank, r.row.unit_id) for r in listed.rows] == [(1, "cm-a")]
+    # Updates after the board is built: a participant with nothing yet is listed, others are not.
+    board.put(key("cm-b"), standing("cm-b", "0.00", []))
+    board.put(key("cm-x"), standing("cm-x", "0.00", []))
+    assert [r.row.unit_id for r in board.page(CID, "customer_manager").rows] == ["cm-a", "cm-b"]
+    assert [r.row.unit_id for r in board.page(CID, "sub_branch_total").rows] == ["sb-east"]
+    # cm-w moves into the sub-branch: now on the board.
+    board.put_org(*org_record(joined("cm-w", "sb-east", effective="2026-02-05")))
+    assert [r.row.unit_id for r in board.page(CID, "customer_manager").rows] == ["cm-a", "cm-b", "cm-w"]
+    # Points earned in the sub-branch keep a manager who has since left it on its board.
+    board.put(key("cm-x"), value("cm-x", "4.00", "sb-east"))
+    assert [r.row.unit_id for r in board.page(CID, "customer_manager").rows] == [
+        "cm-a",
+        "cm-x",
+        "cm-b",
+        "cm-w",
+    ]
+    # Without participants, everyone the worker reports is ranked, as before.
+    board.set_competitions([published()])
+    assert len(board.page(CID, "customer_manager").rows) == 4

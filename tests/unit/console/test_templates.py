@@ -63,3 +63,24 @@ def test_refusals_name_the_field() -> None:
     with pytest.raises(RuleError) as bad_id:
         instantiate("payroll_drive", competition_id="有 空格", start=date(2026, 3, 1), end=date(2026, 3, 2))
     assert bad_id.value.path == "id"
+
+
+@pytest.mark.parametrize(
+    ("key", "start", "end", "name"),
+    [
+        ("feb_account_opening", date(2026, 11, 1), date(2026, 11, 30), "2026年11月「多开户、多开基本户」"),
+        ("strong_start", date(2027, 1, 1), date(2027, 3, 31), "2027年1—3月「开门红」"),
+        ("payroll_drive", date(2026, 12, 1), date(2027, 1, 31), "2026年12月—2027年1月「代发工资」"),
+        (
+            "deposit_peak_season",
+            date(2026, 11, 5),
+            date(2026, 11, 20),
+            "2026年11月5日—11月20日「存款旺季营销」",
+        ),
+    ],
+)
+def test_a_draft_without_a_name_is_named_for_its_window_not_the_templates_month(
+    key: str, start: date, end: date, name: str
+) -> None:
+    draft = instantiate(key, competition_id="x-1", start=start, end=end)
+    assert draft["name"] == name
