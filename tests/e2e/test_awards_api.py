@@ -145,6 +145,14 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         )
 
         assert (await client.get("/api/awards/runs/999")).status_code == 404
+        # A manager nothing is known of: 404 from explain as from standings, in the same shape.
+        unknown_standing = problem(await client.get(f"/api/competitions/{comp.id}/standings/cm-999"), 404)
+        unknown_explain = problem(await client.get(f"/api/competitions/{comp.id}/explain/cm-999"), 404)
+        assert (
+            unknown_explain["detail"] == unknown_standing["detail"] == f"cm-999 has no standing in {comp.id}"
+        )
+        known = await client.get(f"/api/competitions/{comp.id}/explain/cm-1")
+        assert known.status_code == 200 and known.json()["totals"]["points"] == "20.00"
         bad = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-1"})
         assert bad.status_code == 422
         early = await client.post(

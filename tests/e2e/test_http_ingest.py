@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from schemas.dead_letters import REASON
+from schemas.dead_letters import EVENT_ID, REASON
 from schemas.topics import Topics
 from tests.support.auth import api_auth
 from tests.support.events import opened, wire
@@ -54,20 +54,23 @@ async def test_ndjson_batch_answers_record_by_record(
         b"",
         wire(opened("evt-b4")),
         wire({**opened("evt-b5"), "type": "loan.granted"}),
+        wire(opened("evt-b1")),  # the same id again in one batch: answered duplicate, sent once
     ]
     async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url)) as client:
         response = await client.post("/ingest/batch", content=b"\n".join(lines) + b"\n")
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["accepted"], body["rejected"]) == (2, 2)
-    assert [(r["line"], r["status"], r.get("reason")) for r in body["results"]] == [
-        (1, "accepted", None),
-        (2, "rejected", "malformed_json"),
-        (4, "accepted", None),
-        (5, "rejected", "unknown_type"),
+    assert (body["accepted"], body["rejected"], body["duplicates"]) == (2, 2, 1)
+    assert [(r["line"], r["status"], r.get("reason"), r.get("event_id")) for r in body["results"]] == [
+        (1, "accepted", None, "evt-b1"),
+        (2, "rejected", "malformed_json", None),
+        (4, "accepted", None, "evt-b4"),
+        (5, "rejected", "unknown_type", "evt-b5"),  # its dead letter names it: explain finds it
+        (6, "duplicate", None, "evt-b1"),
     ]
     validated = await wait_for(topics.validated, lambda rs: len(rs) >= 2, settle=1.0)
     assert sorted(json.loads(r.value or b"")["event_id"] for r in validated) == ["evt-b1", "evt-b4"]
     letters = await wait_for(topics.dead_letters, lambda rs: len(rs) >= 2)
     assert sorted(r.headers[REASON] for r in letters) == [b"malformed_json", b"unknown_type"]
+    assert sorted(r.headers.get(EVENT_ID, b"") for r in letters) == [b"", b"evt-b5"]

@@ -14,7 +14,7 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 
 from schemas import SHANGHAI, Limits, RejectReason
-from schemas.dead_letters import REASON, SOURCE_OFFSET, DeadLetter
+from schemas.dead_letters import EVENT_ID, REASON, SOURCE_OFFSET, DeadLetter
 from schemas.topics import Topics
 from services.cli.check import Accepted, Rejected, check
 from services.cli.errors import BrokerError
@@ -169,6 +169,38 @@ async def test_a_rejected_csv_record_is_dead_lettered_as_its_physical_lines(tmp_
     assert raw[6].startswith(b"evt-c6,") and raw[6].endswith(b",vip,non_credit,")
     assert [raw[n] for n in (3, 4, 8, 10)] == [physical_line(CSV, n) for n in (3, 4, 8, 10)]
     assert {letter.source_topic for letter in sink.letters} == {"cli:extract.csv"}
+
+
+async def test_a_rejected_row_s_dead_letter_names_its_event_id_so_explain_finds_it(tmp_path: Path) -> None:
+    sink = FakeSink()
+    await load(write(tmp_path, "extract.csv", CSV), Format.CSV, sink, NOW)
+    assert {letter.source_offset: letter.event_id for letter in sink.letters} == {
+        3: "evt-c3",
+        4: "evt-c4",
+        6: "evt-c6",
+        8: "evt-c8",
+        10: "evt-c10",
+    }
+    assert all(
+        (EVENT_ID, letter.event_id.encode()) in letter.headers() for letter in sink.letters if letter.event_id
+    )
+
+
+async def test_an_event_id_seen_earlier_in_the_file_is_a_duplicate_sent_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "\n".join(line(opened(e)) for e in ("evt-1", "evt-2", "evt-1", "evt-1")) + "\n"
+    sink = FakeSink()
+    report = await load(write(tmp_path, "x.jsonl", text), Format.JSONL, sink, NOW)
+    assert (report.read, report.accepted, report.rejected) == (4, 2, [])
+    assert report.duplicates == [(3, "evt-1", 1), (4, "evt-1", 1)]
+    assert [json.loads(value)["event_id"] for _, value in sink.sent] == ["evt-1", "evt-2"]
+    assert report.exit_code == 0
+    assert report.lines() == [
+        "read 4, accepted 2, rejected 0, duplicate 2",
+        "line 3: duplicate: evt-1 (first on line 1)",
+        "line 4: duplicate: evt-1 (first on line 1)",
+    ]
 
 
 async def test_a_load_with_no_bad_rows_sends_no_dead_letters(tmp_path: Path) -> None:

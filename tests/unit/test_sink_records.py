@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from schemas import SHANGHAI
-from schemas.dead_letters import DeadLetter
+from schemas.dead_letters import EVENT_ID, DeadLetter
 from schemas.errors import RejectReason
 from services.sink.records import UnreadableLedgerEntry, clean_text, dead_letter_row, ledger_row, parked_row
 from streams.core.ledger import make_entry
@@ -91,6 +91,23 @@ def test_the_event_id_is_taken_only_when_it_is_a_valid_id() -> None:
     assert event_id(b'{"event_id": "evt\\u0000nul"}') is None
     assert event_id(b'{"event_id": "' + b"e" * 200 + b'"}') is None
     assert event_id(b'{"event_id": "evt-1", "n": ' + b"9" * 5000 + b"}") is None
+
+
+def test_the_doors_reading_of_the_event_id_travels_in_a_header_and_wins() -> None:
+    """A CSV row's bytes are no JSON: the door read its event_id column and says it in a header,
+    so the stored dead letter is found by that id; a malformed header id is dropped."""
+    row = b"evt-c3,account.opened,1,2026-02-12T10:24:31+08:00,core-banking,a-3,c-3,,basic"
+    letter = DeadLetter(
+        "missing_field", "field 'data.cm_id' is required", row, "cli:x.csv", -1, 3, event_id="evt-c3"
+    )
+    headers = dict(letter.headers())
+    assert headers[EVENT_ID] == b"evt-c3"
+    assert DeadLetter.from_record(letter.value, headers).event_id == "evt-c3"
+    assert dead_letter_row("dl", 0, 0, letter.value, headers, keep=65_536)["event_id"] == "evt-c3"
+    forged = {**headers, EVENT_ID: b"evt with spaces"}
+    assert dead_letter_row("dl", 0, 1, letter.value, forged, keep=65_536)["event_id"] is None
+    without = DeadLetter("x", "y", row, "t", 0, 0)
+    assert EVENT_ID not in dict(without.headers())
 
 
 def test_a_parked_row_keeps_a_bounded_copy_with_the_whole_size_and_digest() -> None:
