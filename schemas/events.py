@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from schemas.envelope import Contract, Envelope
 from schemas.vocabulary import (
@@ -88,6 +88,42 @@ class CustomerAssignedData(Contract):
     segment: Segment
 
 
+class TransferredAccount(Contract):
+    """One account that changes manager, as core banking reports it at the transfer."""
+
+    account_id: Ident
+    balance: Yuan = Field(description="The balance at the end of the day before effective_from.")
+    category: DepositCategory
+    # The manager credited with the account's opening (开户营销人), if known: a closing reported
+    # under a later manager is passed to them, so a clawback reaches the points it takes back.
+    opened_by_cm_id: Ident | None = None
+
+
+class CustomerTransferredData(Contract):
+    """A customer, or some of its accounts, moves from one manager to another (管户移交).
+
+    One event, scored for both managers: the platform writes it to the old manager's history and
+    to the new one's (schemas/routing.py participants_of). `cm_id` names the new manager, as in
+    every other event that follows the customer."""
+
+    customer_id: Ident
+    cm_id: Ident  # the new manager, from effective_from on
+    from_cm_id: Ident  # the manager it leaves
+    effective_from: dt.date = Field(
+        description="The first Shanghai day under the new manager: balances as_of it and later are theirs."
+    )
+    accounts: list[TransferredAccount] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _two_managers_distinct_accounts(self) -> CustomerTransferredData:
+        if self.cm_id == self.from_cm_id:
+            raise ValueError("a transfer names two different managers (cm_id and from_cm_id)")
+        ids = [a.account_id for a in self.accounts]
+        if len(set(ids)) != len(ids):
+            raise ValueError("an account is listed twice in one transfer")
+        return self
+
+
 class CustomerVisitedData(Contract):
     customer_id: Ident
     cm_id: Ident  # the customer's manager, credited with the visit
@@ -164,6 +200,11 @@ class CustomerAssigned(Envelope):
     data: CustomerAssignedData
 
 
+class CustomerTransferred(Envelope):
+    type: Literal["customer.transferred"] = "customer.transferred"
+    data: CustomerTransferredData
+
+
 class CustomerVisited(Envelope):
     type: Literal["customer.visited"] = "customer.visited"
     data: CustomerVisitedData
@@ -187,6 +228,7 @@ Event = (
     | DepositBalance
     | ProductSold
     | CustomerAssigned
+    | CustomerTransferred
     | CustomerVisited
     | OrgChanged
     | PointsAdjusted

@@ -1,6 +1,10 @@
 """Which key an event travels under. Every scored event names its customer manager, so one
 partition holds all of a manager's history: caps, clawbacks and baselines need no cross-partition
-state, and the manager's org moves ride along in the same order."""
+state, and the manager's org moves ride along in the same order.
+
+A transfer (customer.transferred) belongs to two histories: it travels under the new manager
+(`participant_of`) and the dedup stage writes the same canonical bytes once more under the
+manager it leaves (`also_for`), so each side reads it from its own partition."""
 
 from __future__ import annotations
 
@@ -16,6 +20,21 @@ def participant_of(event: Envelope) -> str:
     if not isinstance(cm_id, str):
         raise ValueError(f"{event.type} carries no cm_id")
     return cm_id
+
+
+def participants_of(event: Envelope) -> tuple[str, ...]:
+    """Every manager whose history holds the event: its own, and the one a transfer leaves."""
+    own = participant_of(event)
+    left = getattr(getattr(event, "data", None), "from_cm_id", None)
+    return (own, left) if isinstance(left, str) else (own,)
+
+
+def also_for(event: Mapping[str, Any]) -> str | None:
+    """The second manager a canonical event (as decoded JSON) is written for, or None."""
+    if event.get("type") != "customer.transferred":
+        return None
+    left = event["data"]["from_cm_id"]
+    return left if isinstance(left, str) else None
 
 
 def org_key(event: Mapping[str, Any]) -> str | None:

@@ -87,11 +87,11 @@ class Book:
             if isinstance(scorer, DepositScorer):  # an org change may restamp its folded days
                 self._checks.setdefault("org.changed", []).append(scorer)
 
-    def context(self, catalog: Catalog, org: OrgTimeline) -> Context:
+    def context(self, catalog: Catalog, org: OrgTimeline, cm_id: str = "") -> Context:
         """One context per catalog and org timeline, not one per event."""
         ctx = self._ctx
-        if ctx is None or ctx.catalog is not catalog or ctx.org is not org:
-            ctx = self._ctx = Context(catalog, self.cid, org)
+        if ctx is None or ctx.catalog is not catalog or ctx.org is not org or ctx.cm_id != cm_id:
+            ctx = self._ctx = Context(catalog, self.cid, org, cm_id)
         return ctx
 
     def takes(self, event_type: str) -> bool:

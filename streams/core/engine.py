@@ -15,8 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from schemas.envelope import Envelope
-from schemas.events import DepositBalance, OrgChanged
-from schemas.routing import participant_of
+from schemas.events import AccountClosed, CustomerTransferred, DepositBalance, OrgChanged
+from schemas.routing import participant_of, participants_of
 from streams.core.book import Book, Deltas, Labels, key_order
 from streams.core.calendar import day_of
 from streams.core.catalog import Catalog, as_catalog
@@ -92,10 +92,10 @@ def _books(state: ParticipantState, event: Envelope, catalog: Catalog) -> list[t
         for cid in catalog.ids:
             book = state.books.get(cid)
             if book is None:
-                book = Book.fresh(cid, Context(catalog, cid, state.org))
+                book = Book.fresh(cid, Context(catalog, cid, state.org, state.cm_id))
             elif book.fingerprint != catalog.fingerprint(cid):
                 raise NeedsRebuild(f"competition {cid} changed since {state.cm_id}'s state was built")
-            pairs.append((book, book.context(catalog, state.org)))
+            pairs.append((book, book.context(catalog, state.org, state.cm_id)))
         if any(book.cid not in state.books for book, _ in pairs):
             for book, ctx in pairs:  # new books join the state whatever the event: check them all
                 book.check(event, ctx)
@@ -171,7 +171,7 @@ def apply(
     book was built: then call `rebuild` with the manager's history (including this event as cause).
     """
     catalog = as_catalog(competitions)
-    if participant_of(event) != state.cm_id:
+    if state.cm_id not in participants_of(event):
         raise StateError(f"event {event.event_id} belongs to {participant_of(event)}, not {state.cm_id}")
     if state.seen(event.event_id):
         return []
@@ -188,6 +188,8 @@ def _replay_order(event: Envelope) -> tuple[int, int, int, str]:
     """Org changes first (every fold then stamps final units); balances by as_of, the winner of a
     day last; the rest by day. Scores do not depend on order, but folding needs this one."""
     if isinstance(event, OrgChanged):
+        return (0, event.data.effective_from.toordinal(), micros(event.occurred_at), event.event_id)
+    if isinstance(event, CustomerTransferred):  # every move before any balance (holdings.py)
         return (0, event.data.effective_from.toordinal(), micros(event.occurred_at), event.event_id)
     if isinstance(event, DepositBalance):
         return (1, event.data.as_of.toordinal(), micros(event.occurred_at), event.event_id)
@@ -228,7 +230,7 @@ def rebuild(
         if event.event_id in seen:
             continue
         seen.add(event.event_id)
-        if participant_of(event) != cm_id:
+        if cm_id not in participants_of(event):
             raise StateError(f"event {event.event_id} belongs to {participant_of(event)}, not {cm_id}")
         events.append(event)
     events.sort(key=_replay_order)
@@ -239,6 +241,7 @@ def rebuild(
     for event in events:
         if isinstance(event, OrgChanged):
             state.org.add(event)
+        state.handovers.add(event, cm_id)
     old_books = previous.books if previous is not None else {}
     build = [cid for cid in catalog.ids if only is None or cid in only or cid not in old_books]
     carried: dict[str, Book] = {}
@@ -247,7 +250,7 @@ def rebuild(
             continue
         copy = book.copy()
         if cid in catalog.ids and cause is not None:
-            ctx = copy.context(catalog, state.org)
+            ctx = copy.context(catalog, state.org, state.cm_id)
             if not copy.current(catalog) or not _admits(copy, cause, ctx):
                 build.append(cid)
                 continue
@@ -260,15 +263,15 @@ def rebuild(
             state.books[cid] = carried[cid]
             if cause is not None:
                 entries += _score(
-                    state, carried[cid], carried[cid].context(catalog, state.org), cause, arrival
+                    state, carried[cid], carried[cid].context(catalog, state.org, state.cm_id), cause, arrival
                 )
             continue
         if cid not in build:
             continue
         same_rules = old is not None and old.fingerprint == catalog.fingerprint(cid)
         revision = (old.revision if old else 0) + (0 if cause is not None and same_rules else 1)
-        book = Book.fresh(cid, Context(catalog, cid, state.org), revision)
-        ctx = book.context(catalog, state.org)
+        book = Book.fresh(cid, Context(catalog, cid, state.org, state.cm_id), revision)
+        ctx = book.context(catalog, state.org, state.cm_id)
         for event in events:
             book.index(event, ctx)
         book.recompute_all(ctx)
@@ -331,8 +334,16 @@ def rescore(
             raise NeedsRebuild(f"competition {cid} changed since {state.cm_id}'s state was built")
     for cid in catalog.ids:
         if cid not in state.books:
-            state.books[cid] = Book.fresh(cid, Context(catalog, cid, state.org))
+            state.books[cid] = Book.fresh(cid, Context(catalog, cid, state.org, state.cm_id))
     return []
+
+
+def handovers(state: ParticipantState, event: Envelope) -> list[AccountClosed]:
+    """Copies of closings for the managers who opened the accounts (streams/core/handovers.py),
+    completed by this event, already applied to the state. The stream writes them to the
+    validated topic under the opener, in the same transaction; they have fixed ids, so making
+    them again (a redelivered event) is harmless."""
+    return state.handovers.passed(event, state.cm_id)
 
 
 def standings(state: ParticipantState) -> list[Standing]:
@@ -354,21 +365,25 @@ def score_batch(
     catalog = competitions if isinstance(competitions, Catalog) else Catalog(competitions, preview=preview)
     states: dict[str, ParticipantState] = {}
     history: dict[str, list[Envelope]] = {}
-    seen: set[str] = set()
-    for event in events:
-        if event.event_id in seen:
-            continue
-        seen.add(event.event_id)
-        cm_id = participant_of(event)
-        state = states.get(cm_id)
-        if state is None:
-            state = states[cm_id] = ParticipantState(cm_id)
-        past = history.setdefault(cm_id, [])
-        past.append(event)
-        try:
-            apply(state, event, catalog)
-        except NeedsRebuild:
-            states[cm_id], _ = rebuild(cm_id, past, catalog, state, cause=event)
+    seen: set[tuple[str, str]] = set()
+    queue = list(events)
+    queue.reverse()
+    while queue:
+        event = queue.pop()
+        for cm_id in participants_of(event):  # a transfer is in both managers' histories
+            if (cm_id, event.event_id) in seen:
+                continue
+            seen.add((cm_id, event.event_id))
+            state = states.get(cm_id)
+            if state is None:
+                state = states[cm_id] = ParticipantState(cm_id)
+            past = history.setdefault(cm_id, [])
+            past.append(event)
+            try:
+                apply(state, event, catalog)
+            except NeedsRebuild:
+                states[cm_id], _ = rebuild(cm_id, past, catalog, state, cause=event)
+            queue += reversed(handovers(states[cm_id], event))  # scored next, as the stream would
     out: dict[tuple[str, str], Standing] = {}
     for cm_id, state in sorted(states.items()):
         rescore(state, catalog)  # books for competitions none of this CM's events reached yet

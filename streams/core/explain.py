@@ -92,7 +92,7 @@ def explain_event(
                 changes[key[0]] = changes.get(key[0], ZERO) + change
         changes = {k: v for k, v in sorted(changes.items()) if v}
         points = sum(changes.values(), ZERO)
-        findings = _findings(book, book.context(catalog, with_it.org), event, others, with_it)
+        findings = _findings(book, book.context(catalog, with_it.org, with_it.cm_id), event, others, with_it)
         out.append(Verdict(cid, catalog.final(cid).name, bool(changes), points, changes, findings))
     return out
 

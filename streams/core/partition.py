@@ -12,6 +12,9 @@ the stream and verify judge `late` by the same rule (streams/core/lateness.py).
 Per record:
 - an event goes through `apply`; on NeedsRebuild the manager is scored again from their history,
   this event included (`rebuild` with it as cause);
+- a closing that the event completes for an account's opener (streams/core/handovers.py) comes
+  out as `passed`: the stream writes it to the opener's history in the same transaction; verify
+  finds it there already;
 - a run of re-score control records (several competitions published together) pins the versions
   it names at its position and rebuilds the changed competitions' books from the history before
   it. The grouping does not change the result: each competition's books are rebuilt from the same
@@ -32,10 +35,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from schemas.control import FREEZE, FreezeNotice, Rescore, kind_of
+from schemas.events import AccountClosed
 from schemas.records import arrived_at_ms
 from schemas.validate import read_canonical
 from streams.core.catalog import Catalog
-from streams.core.engine import apply, rebuild, standings
+from streams.core.engine import apply, handovers, rebuild, standings
 from streams.core.errors import NeedsRebuild
 from streams.core.history import SCORING_FAILURES, readable_events
 from streams.core.lateness import Arrival, Freezes, FrozenPeriod
@@ -130,6 +134,7 @@ class Outcome:
     rules_changed: bool = False  # `pinned` or `freezes` changed: store them with the states
     rescored: list[Rescored] = field(default_factory=list)
     waiting: Waiting | None = None
+    passed: list[AccountClosed] = field(default_factory=list)  # closings owed to openers' histories
 
 
 @dataclass
@@ -239,6 +244,7 @@ class PartitionScorer:
             return
         out.dirty.add(cm_id)
         out.entries += entries
+        out.passed += handovers(state, event)
 
     # -- a rule change --------------------------------------------------------------------------
 

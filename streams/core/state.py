@@ -11,6 +11,7 @@ from schemas.envelope import Envelope
 from schemas.events import OrgChanged
 from streams.core.book import Book
 from streams.core.errors import StateError
+from streams.core.handovers import Handovers
 from streams.core.org import OrgTimeline
 
 FORMAT = 2
@@ -23,6 +24,7 @@ class ParticipantState:
         self.recent: dict[str, None] = {}  # the last RECENT event ids, oldest first
         self.org = OrgTimeline()
         self.books: dict[str, Book] = {}
+        self.handovers = Handovers()  # closings to pass back to an account's opener (handovers.py)
         # (catalog, books, count, [(book, context)]) once every book is current for that catalog
         self.bound: tuple[Any, dict[str, Book], int, list[Any]] | None = None
 
@@ -33,6 +35,7 @@ class ParticipantState:
         self.note(event.event_id)
         if isinstance(event, OrgChanged):
             self.org.add(event)
+        self.handovers.add(event, self.cm_id)
 
     def note(self, event_id: str) -> None:
         recent = self.recent
@@ -47,6 +50,7 @@ class ParticipantState:
             "recent": list(self.recent),
             "org": self.org.to_list(),
             "books": {cid: book.to_dict() for cid, book in sorted(self.books.items())},
+            **({"handovers": self.handovers.to_list()} if self.handovers else {}),
         }
 
     @classmethod
@@ -60,6 +64,7 @@ class ParticipantState:
             state.recent = dict.fromkeys(str(e) for e in obj["recent"])
             state.org = OrgTimeline.from_list(obj["org"])
             state.books = {cid: Book.from_dict(cid, raw) for cid, raw in obj["books"].items()}
+            state.handovers = Handovers.from_list(obj.get("handovers"))
         except (KeyError, TypeError, ValueError) as exc:
             raise StateError(f"corrupt participant state for {obj.get('cm_id')!r}: {exc!r}") from None
         return state

@@ -1,6 +1,8 @@
 """Drops an event id seen before and records each drop; the first copy goes on, keyed by manager.
 
-An org.changed event also goes to the compacted org topic, which the services read as data.
+An org.changed event also goes to the compacted org topic, which the services read as data. A
+customer.transferred event goes on twice, keyed by each of its two managers (schemas/routing.py):
+the copies are made here, after the one dedup decision, so they cannot be taken for duplicates.
 The ids are written to the local store (streams/dedup_store.py) before the batch's transaction
 commits: killed in between, the batch is read again, finds its ids at the same offsets and sends
 them again inside the new transaction; the aborted one is never seen.
@@ -13,7 +15,7 @@ from typing import Any
 
 from schemas.dead_letters import DeadLetter
 from schemas.records import ARRIVED_HEADER, CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, duplicate_record
-from schemas.routing import org_key
+from schemas.routing import also_for, org_key
 from schemas.topics import Topics
 from streams.dedup_store import DedupStore
 from streams.pipeline.stage import Hold, Out
@@ -57,7 +59,9 @@ class DedupStage:
             value: bytes = m.value or b""
             try:
                 cm_id = headers.get(CM_HEADER) or json.loads(value)["data"]["cm_id"].encode()
-                org = org_key(json.loads(value)) if headers.get(TYPE_HEADER) == b"org.changed" else None
+                kind = headers.get(TYPE_HEADER)
+                org = org_key(json.loads(value)) if kind == b"org.changed" else None
+                other = also_for(json.loads(value)) if kind == b"customer.transferred" else None
             except Exception as exc:  # only the validator writes here; still, never stop on a record
                 self.parked += 1
                 letter = DeadLetter(
@@ -66,14 +70,10 @@ class DedupStage:
                 out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
             arrived = headers.get(ARRIVED_HEADER)
-            out.append(
-                Out(
-                    self._topics.validated,
-                    cm_id,
-                    value,
-                    headers=[(ARRIVED_HEADER, arrived)] if arrived else None,
-                )
-            )
+            carried = [(ARRIVED_HEADER, arrived)] if arrived else None
+            out.append(Out(self._topics.validated, cm_id, value, headers=carried))
+            if other is not None:  # the same record for the manager a transfer leaves
+                out.append(Out(self._topics.validated, other.encode(), value, headers=carried))
             if org is not None:
                 out.append(Out(self._topics.org, org.encode(), value))
         self._store.record(partition, first, copies)

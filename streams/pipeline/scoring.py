@@ -87,6 +87,12 @@ class ScoreStage:
             Out(topics.ledger, e.cm_id.encode(), json.dumps(e.to_dict(), ensure_ascii=False).encode())
             for e in outcome.entries
         ]
+        # A closing passed back to the account's opener (streams/core/handovers.py): into the
+        # opener's history, in this batch's transaction, so it is there exactly when this state is.
+        out += [
+            Out(topics.validated, copy.data.cm_id.encode(), copy.model_dump_json().encode())
+            for copy in outcome.passed
+        ]
         for failure in outcome.failures:
             # (Kafka errors while reading history are not failures: the batch is retried.)
             self.parked += 1

@@ -20,12 +20,13 @@ class Context:
     """Rules and org units for one competition of one participant. Built once per book and
     catalog (not per event): the org timeline it holds is the state's own, updated in place."""
 
-    __slots__ = ("catalog", "cid", "final", "minimum", "org")
+    __slots__ = ("catalog", "cid", "cm_id", "final", "minimum", "org")
 
-    def __init__(self, catalog: Catalog, cid: str, org: OrgTimeline) -> None:
+    def __init__(self, catalog: Catalog, cid: str, org: OrgTimeline, cm_id: str = "") -> None:
         self.catalog = catalog
         self.cid = cid
         self.org = org
+        self.cm_id = cm_id  # whose book: a transfer is read as leaving or arriving
         self.final: Competition = catalog.final(cid)
         self.minimum = self.final.minimum_total()
 

@@ -16,6 +16,10 @@ snapshot on or before the window end.
 Each account keeps a bounded history (see balances.py): recent snapshots exactly, older ones
 folded. A late snapshot for a folded day, or an org change restamping folded days, raises
 NeedsRebuild before anything changes.
+
+An account that changes manager (customer.transferred) is scored by each manager through their
+own view of its balance (holdings.py): the old manager keeps the growth up to the transfer, the
+new one counts from the balance at the transfer, and the figures add up to the account's own.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.envelope import Envelope
-from schemas.events import DepositBalance, OrgChanged
+from schemas.events import CustomerTransferred, DepositBalance, OrgChanged
 from streams.core.compact import micros
 from streams.core.errors import NeedsRebuild
 from streams.core.points import WAN, fmt
 from streams.core.rules import Competition
 from streams.core.scoring.balances import POINT_IN_TIME, Account, Snap, Spec
 from streams.core.scoring.base import NO_TOUCH, BucketValue, Context, Scorer, Touch
+from streams.core.scoring.holdings import Holdings, moves_of
 from streams.core.vocabulary import DepositGrowthRule
 
 ZERO = Decimal(0)
@@ -70,11 +75,12 @@ def spec_of(final: Competition) -> Spec | None:
 
 class DepositScorer(Scorer):
     kind = "deposit_growth"
-    types = frozenset({"deposit.balance"})
+    types = frozenset({"deposit.balance", "customer.transferred"})
 
     def __init__(self, final: Competition | None = None) -> None:
         self.spec = spec_of(final) if final is not None else None
         self.accounts: dict[str, Account] = {}
+        self.holdings = Holdings()
         self._labels: dict[tuple[str, str], str] = {}
         self._touches: dict[str, Touch] = {}
 
@@ -85,6 +91,9 @@ class DepositScorer(Scorer):
             account = self.accounts.get(event.data.account_id)
             if account is not None:
                 account.check(snap_of(event), self.spec)
+        elif isinstance(event, CustomerTransferred):
+            for account_id, move in moves_of(event, ctx.cm_id):
+                self.holdings.check_move(account_id, move, self.accounts.get(account_id))
         elif isinstance(event, OrgChanged):
             effective = event.data.effective_from.toordinal()
             for account_id, account in self.accounts.items():
@@ -94,14 +103,23 @@ class DepositScorer(Scorer):
                     )
 
     def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
-        if self.spec is None or not isinstance(event, DepositBalance):
+        if self.spec is None:
+            return NO_TOUCH
+        if isinstance(event, CustomerTransferred):
+            moved = [
+                self._touch(account_id)
+                for account_id, move in moves_of(event, ctx.cm_id)
+                if self.holdings.take_move(self.accounts, account_id, move, self.spec, ctx.org)
+            ]
+            return Touch(frozenset().union(*(t.buckets for t in moved))) if moved else NO_TOUCH
+        if not isinstance(event, DepositBalance):
             return NO_TOUCH
         account_id = event.data.account_id
-        account = self.accounts.get(account_id)
-        if account is None:
-            account = self.accounts[account_id] = Account()
-        if not account.add(snap_of(event), self.spec, ctx.org):
+        if not self.holdings.take_balance(self.accounts, account_id, snap_of(event), self.spec, ctx.org):
             return NO_TOUCH
+        return self._touch(account_id)
+
+    def _touch(self, account_id: str) -> Touch:
         touch = self._touches.get(account_id)
         if touch is None:
             touch = self._touches[account_id] = Touch(frozenset({f"{self.kind}|{account_id}"}))
@@ -119,6 +137,7 @@ class DepositScorer(Scorer):
         spec = self.spec
         if rule is None or account is None or spec is None:
             return out
+        self.holdings.settle(self.accounts, account_id, spec, ctx.org)
         category = account.balance_on(spec.end)[1]
         weight = rule.weights.get(category, ZERO) if category else ZERO  # type: ignore[call-overload]
         if not weight:
@@ -149,8 +168,10 @@ class DepositScorer(Scorer):
         return {
             "spec": self.spec.to_list() if self.spec else None,
             "accounts": {a: account.to_list() for a, account in self.accounts.items()},
+            "moves": self.holdings.dump(),
         }
 
     def load(self, raw: Any) -> None:
         self.spec = Spec.from_list(raw["spec"]) if raw["spec"] is not None else None
         self.accounts = {a: Account.from_list(r) for a, r in raw["accounts"].items()}
+        self.holdings.load(raw.get("moves"))

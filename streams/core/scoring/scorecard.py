@@ -14,6 +14,9 @@ improvement = composite(window) - composite(previous_period)
 Indexes are updated per event so one event recomputes only the counters it touches. They are
 compact and bounded: per customer only its latest assignment in each period, per agreement its
 first batch, per sale its earliest report, per account a folded balance history (balances.py).
+An account that changes manager (customer.transferred) counts in deposit_increase through each
+manager's own view of its balance (holdings.py): the growth up to the transfer stays with the old
+manager, the new one's starts from the balance at the transfer.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.envelope import Envelope
-from schemas.events import CustomerAssigned, DepositBalance, PayrollPaid, PayrollSigned, ProductSold
+from schemas.events import (
+    CustomerAssigned,
+    CustomerTransferred,
+    DepositBalance,
+    PayrollPaid,
+    PayrollSigned,
+    ProductSold,
+)
 from streams.core.calendar import day_of
 from streams.core.compact import micros
 from streams.core.points import q
@@ -31,6 +41,7 @@ from streams.core.rules import Competition
 from streams.core.scoring.balances import Account, Spec
 from streams.core.scoring.base import NO_TOUCH, BucketValue, Context, Scorer, Touch, Unit
 from streams.core.scoring.deposits import snap_of
+from streams.core.scoring.holdings import Holdings, moves_of
 from streams.core.vocabulary import ScorecardRule
 
 BUCKET = "scorecard|composite"
@@ -61,7 +72,14 @@ class Counters:
 class ScorecardScorer(Scorer):
     kind = "scorecard"
     types = frozenset(
-        {"customer.assigned", "deposit.balance", "payroll.signed", "payroll.paid", "product.sold"}
+        {
+            "customer.assigned",
+            "customer.transferred",
+            "deposit.balance",
+            "payroll.signed",
+            "payroll.paid",
+            "product.sold",
+        }
     )
 
     def __init__(self, final: Competition | None = None) -> None:
@@ -75,6 +93,7 @@ class ScorecardScorer(Scorer):
         # customer -> period -> (occurred_at µs, event_id, segment) of its latest assignment in it
         self.assigned: dict[str, dict[str, tuple[int, str, str]]] = {}
         self.accounts: dict[str, Account] = {}
+        self.holdings = Holdings()
         self.signed: set[str] = set()
         self.first_paid: dict[str, tuple[int, str, int]] = {}  # agreement -> (µs, event_id, day)
         self.sales: dict[str, tuple[int, str, str, int]] = {}  # sale -> (µs, event_id, product, day)
@@ -104,17 +123,25 @@ class ScorecardScorer(Scorer):
             account = self.accounts.get(event.data.account_id)
             if account is not None:
                 account.check(snap_of(event), self.spec)
+        elif self.periods and isinstance(event, CustomerTransferred):
+            for account_id, move in moves_of(event, ctx.cm_id):
+                self.holdings.check_move(account_id, move, self.accounts.get(account_id))
 
     def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
         if not self.periods:
             return NO_TOUCH
+        if isinstance(event, CustomerTransferred):
+            # regrown when read (compute): a departure joins the balances lazily (holdings.py)
+            moved = [
+                self.holdings.take_move(self.accounts, account_id, move, self.spec, ctx.org)
+                for account_id, move in moves_of(event, ctx.cm_id)
+            ]
+            return TOUCHED if any(moved) else NO_TOUCH
         if isinstance(event, DepositBalance):
             account_id = event.data.account_id
-            account = self.accounts.get(account_id)
-            if account is None:
-                account = self.accounts[account_id] = Account()
-            if not account.add(snap_of(event), self.spec, ctx.org):
+            if not self.holdings.take_balance(self.accounts, account_id, snap_of(event), self.spec, ctx.org):
                 return NO_TOUCH
+            account = self.accounts[account_id]
             changed = False
             for c in self.periods.values():
                 changed |= self._regrow(c, account_id, account)
@@ -199,6 +226,7 @@ class ScorecardScorer(Scorer):
         rule: ScorecardRule | None = final.rule(self.kind)
         if rule is None or "current" not in self.periods:
             return out
+        self._place_departures(ctx)
         out.extra = self._figures(rule)
         self._stale = False
         stamp = self._stamp
@@ -211,6 +239,12 @@ class ScorecardScorer(Scorer):
             )
             out.add("scorecard", stamp[2], out.extra["composite"], label)
         return out
+
+    def _place_departures(self, ctx: Context) -> None:
+        for account_id in self.holdings.unplaced():
+            self.holdings.settle(self.accounts, account_id, self.spec, ctx.org)
+            for c in self.periods.values():
+                self._regrow(c, account_id, self.accounts[account_id])
 
     def _figures(self, rule: ScorecardRule) -> dict[str, Any]:
         current = self._evaluate(rule, self.periods["current"])
@@ -267,6 +301,7 @@ class ScorecardScorer(Scorer):
                 [cust, p, *mark] for cust, marks in self.assigned.items() for p, mark in marks.items()
             ],
             "accounts": {a: account.to_list() for a, account in self.accounts.items()},
+            "moves": self.holdings.dump(),
             "signed": sorted(self.signed),
             "paid": [[a, *mark] for a, mark in self.first_paid.items()],
             "sales": [[s, *mark] for s, mark in self.sales.items()],
@@ -278,6 +313,7 @@ class ScorecardScorer(Scorer):
             self.assigned.setdefault(cust, {})[period] = (int(us), eid, segment)
             _move(self.periods[period].customers, None, segment)
         self.accounts = {a: Account.from_list(r) for a, r in raw["accounts"].items()}
+        self.holdings.load(raw.get("moves"))
         self.signed = set(raw["signed"])
         self.first_paid = {a: (int(us), eid, int(day)) for a, us, eid, day in raw["paid"]}
         self.sales = {s: (int(us), eid, product, int(day)) for s, us, eid, product, day in raw["sales"]}

@@ -1,0 +1,120 @@
+"""Transfers between managers (customer.transferred): the two examples of docs/competitions.md."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from schemas.envelope import Envelope
+from schemas.validate import read_canonical
+from streams.core import score_batch
+from streams.core.engine import apply, handovers, rebuild
+from streams.core.errors import NeedsRebuild
+from streams.core.rules import Competition
+from streams.core.state import ParticipantState
+from tests.support.transfers import (
+    balance,
+    clawback_example,
+    deposit_competition,
+    deposit_example,
+    opening_competition,
+)
+
+
+def parsed(events: list[dict[str, Any]]) -> list[Envelope]:
+    return [read_canonical(json.dumps(e).encode()) for e in events]
+
+
+def points(events: list[dict[str, Any]], comp: Competition) -> dict[str, Decimal]:
+    return {cm: s.points for (_, cm), s in score_batch(parsed(events), [comp]).items()}
+
+
+def test_point_in_time_growth_is_split_at_the_transfer_and_totals_the_accounts_own() -> None:
+    result = points(deposit_example(), deposit_competition("point_in_time"))
+    assert result == {"cm-a": Decimal("5.00"), "cm-b": Decimal("0.00")}
+
+
+def test_without_the_transfer_the_new_manager_counted_from_zero() -> None:
+    """What the review reproduced: the same balances with no transfer give 5.00 + 15.00."""
+    no_move = [e for e in deposit_example() if e["type"] != "customer.transferred"]
+    assert points(no_move, deposit_competition("point_in_time")) == {
+        "cm-a": Decimal("5.00"),
+        "cm-b": Decimal("15.00"),
+    }
+
+
+def test_daily_average_growth_totals_what_one_manager_holding_it_throughout_gets() -> None:
+    comp = deposit_competition("daily_average")
+    result = points(deposit_example(), comp)
+    one = [
+        {**e, "data": {**e["data"], "cm_id": "cm-a"}}
+        for e in deposit_example()
+        if e["type"] == "deposit.balance"
+    ]
+    alone = points(one, comp)["cm-a"]
+    # 500,000 more on each of the 19 days from 02-10 to 02-28, over 28 days, 0.1 point per 万元
+    assert alone == Decimal("3.39")
+    assert result == {"cm-a": Decimal("3.39"), "cm-b": Decimal("0.00")}
+
+
+def test_the_new_managers_growth_starts_from_the_balance_at_the_transfer() -> None:
+    grown = [*deposit_example(), balance("bal-b-0228", "cm-b", "acct-1", "2026-02-28", 1_800_000)]
+    grown = [e for i, e in enumerate(grown) if not (e["event_id"] == "bal-b-0228" and i < len(grown) - 1)]
+    assert points(grown, deposit_competition("point_in_time")) == {
+        "cm-a": Decimal("5.00"),
+        "cm-b": Decimal("3.00"),  # 1,800,000 - 1,500,000 at the transfer, never from 0
+    }
+
+
+def test_a_closing_under_the_new_manager_claws_back_from_the_opener() -> None:
+    comp = opening_competition()
+    result = points(clawback_example(), comp)
+    assert result == {"cm-a": Decimal("0.00"), "cm-b": Decimal("0.00")}
+    kept = [e for e in clawback_example() if e["type"] != "account.closed"]
+    assert points(kept, comp)["cm-a"] == Decimal("12.00")
+
+
+def test_the_closing_is_passed_on_whichever_of_it_and_the_transfer_arrives_first() -> None:
+    opening, move, closing = parsed(clawback_example())
+    catalog = [opening_competition()]
+    for order in ([move, closing], [closing, move]):
+        state = ParticipantState("cm-b")
+        passed = []
+        for event in order:
+            apply(state, event, catalog)
+            passed += handovers(state, event)
+        assert [(p.event_id, p.data.cm_id, p.data.account_id) for p in passed] == [
+            ("close-9:to:cm-a", "cm-a", "acct-9")
+        ]
+        rebuilt, _ = rebuild("cm-b", order, catalog, None)
+        assert rebuilt.handovers.passed(closing, "cm-b") == passed
+    assert handovers(ParticipantState("cm-a"), opening) == []
+
+
+@pytest.mark.parametrize("measure", ["point_in_time", "daily_average"])
+def test_any_arrival_order_and_a_state_round_trip_give_the_same_points(measure: str) -> None:
+    comp = deposit_competition(measure)
+    events = parsed(deposit_example())
+    expected = points(deposit_example(), comp)
+    for order in itertools.permutations(events):
+        states: dict[str, ParticipantState] = {}
+        past: dict[str, list[Envelope]] = {}
+        for event in order:
+            for cm in ("cm-a", "cm-b"):
+                if cm not in (event.data.cm_id, getattr(event.data, "from_cm_id", None)):  # type: ignore[attr-defined]
+                    continue
+                state = (
+                    ParticipantState.from_dict(states[cm].to_dict()) if cm in states else ParticipantState(cm)
+                )
+                past.setdefault(cm, []).append(event)
+                try:
+                    apply(state, event, [comp])
+                except NeedsRebuild:
+                    state, _ = rebuild(cm, past[cm], [comp], state, cause=event)
+                states[cm] = state
+        got = {cm: sum(state.books[comp.id].totals.values(), Decimal(0)) for cm, state in states.items()}
+        assert got == expected, [e.event_id for e in order]
