@@ -29,7 +29,7 @@ from schemas.events import (
     PayrollSigned,
     ProductSold,
 )
-from schemas.routing import participant_of
+from schemas.routing import participant_of, participants_of
 from streams.core.book import THRESHOLD, Book, cap_bucket
 from streams.core.calendar import day_of
 from streams.core.catalog import Catalog, as_catalog
@@ -78,7 +78,7 @@ def explain_event(
     other events (the event itself may be among them; repeated ids count once)."""
     catalog = as_catalog(competitions)
     cm_id = participant_of(event)
-    others = [e for e in history if e.event_id != event.event_id and participant_of(e) == cm_id]
+    others = [e for e in history if e.event_id != event.event_id and cm_id in participants_of(e)]
     with_it, _ = rebuild(cm_id, [*others, event], catalog, None)
     without, _ = rebuild(cm_id, others, catalog, None)
     out = []

@@ -93,21 +93,21 @@ def closed(event_id: str, cm_id: str, account: str, when: str, kind: str = "move
     return _envelope(event_id, "account.closed", when, data)
 
 
-def deposit_example(prefix: str = "") -> list[dict[str, Any]]:
+def deposit_example(prefix: str = "", old: str = "cm-a", new: str = "cm-b") -> list[dict[str, Any]]:
     p = prefix
     return [
-        balance(f"{p}bal-a-0131", "cm-a", f"{p}acct-1", "2026-01-31", 1_000_000),
-        balance(f"{p}bal-a-0210", "cm-a", f"{p}acct-1", "2026-02-10", 1_500_000),
-        transfer(f"{p}move-1", "cm-a", "cm-b", "2026-02-11", [(f"{p}acct-1", 1_500_000)]),
-        balance(f"{p}bal-b-0211", "cm-b", f"{p}acct-1", "2026-02-11", 1_500_000),
-        balance(f"{p}bal-b-0228", "cm-b", f"{p}acct-1", "2026-02-28", 1_500_000),
+        balance(f"{p}bal-a-0131", old, f"{p}acct-1", "2026-01-31", 1_000_000),
+        balance(f"{p}bal-a-0210", old, f"{p}acct-1", "2026-02-10", 1_500_000),
+        transfer(f"{p}move-1", old, new, "2026-02-11", [(f"{p}acct-1", 1_500_000)]),
+        balance(f"{p}bal-b-0211", new, f"{p}acct-1", "2026-02-11", 1_500_000),
+        balance(f"{p}bal-b-0228", new, f"{p}acct-1", "2026-02-28", 1_500_000),
     ]
 
 
-def clawback_example(prefix: str = "") -> list[dict[str, Any]]:
+def clawback_example(prefix: str = "", old: str = "cm-a", new: str = "cm-b") -> list[dict[str, Any]]:
     p = prefix
     return [
-        opened(f"{p}open-9", "cm-a", f"{p}acct-9", "2026-02-03T10:00:00"),
-        transfer(f"{p}move-9", "cm-a", "cm-b", "2026-02-05", [(f"{p}acct-9", 0)], opened_by="cm-a"),
-        closed(f"{p}close-9", "cm-b", f"{p}acct-9", "2026-02-10T15:00:00"),
+        opened(f"{p}open-9", old, f"{p}acct-9", "2026-02-03T10:00:00"),
+        transfer(f"{p}move-9", old, new, "2026-02-05", [(f"{p}acct-9", 0)], opened_by=old),
+        closed(f"{p}close-9", new, f"{p}acct-9", "2026-02-10T15:00:00"),
     ]
