@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from decimal import Decimal
@@ -9,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from schemas.control import Rescore
 from schemas.envelope import Envelope
 from schemas.validate import read_canonical
 from streams.core import score_batch
 from streams.core.engine import apply, handovers, rebuild
 from streams.core.errors import NeedsRebuild
+from streams.core.partition import PartitionScorer, Record
 from streams.core.rules import Competition
 from streams.core.state import ParticipantState
 from tests.support.transfers import (
@@ -23,6 +26,7 @@ from tests.support.transfers import (
     deposit_example,
     opening_competition,
 )
+from tests.unit.core.test_partition_scorer import FakeDefinitions, FakeHistory
 
 
 def parsed(events: list[dict[str, Any]]) -> list[Envelope]:
@@ -118,3 +122,30 @@ def test_any_arrival_order_and_a_state_round_trip_give_the_same_points(measure: 
                 states[cm] = state
         got = {cm: sum(state.books[comp.id].totals.values(), Decimal(0)) for cm, state in states.items()}
         assert got == expected, [e.event_id for e in order]
+
+
+def test_the_partition_scorer_passes_the_closing_to_the_openers_history() -> None:
+    """The score stage's decision (no Kafka): the closing named cm-b comes out as a record for
+    cm-a; fed back (as the stream reads it from the validated topic), it claws back cm-a's 12."""
+    comp = opening_competition()
+    opening, move, closing = parsed(clawback_example())
+    history = FakeHistory()
+    scorer = PartitionScorer(history, FakeDefinitions(comp))
+    records = [
+        Record(0, 0, None, Rescore(comp.id, comp.version, comp.status).encode(), control=True),
+        Record(0, 1, b"cm-a", opening.model_dump_json().encode(), control=False),
+        Record(0, 2, b"cm-b", move.model_dump_json().encode(), control=False),
+        Record(0, 3, b"cm-a", move.model_dump_json().encode(), control=False),  # the old manager's copy
+        Record(0, 4, b"cm-b", closing.model_dump_json().encode(), control=False),
+    ]
+    history.records += records
+    first = asyncio.run(scorer.feed(records, lambda _: None))
+    assert [(p.event_id, p.data.cm_id, p.source) for p in first.passed] == [
+        ("close-9:to:cm-a", "cm-a", "transfer-handover")
+    ]
+    back = Record(0, 5, b"cm-a", first.passed[0].model_dump_json().encode(), control=False)
+    second = asyncio.run(scorer.feed([back], lambda _: None))
+    assert [(e.cm_id, e.component, e.points) for e in second.entries] == [
+        ("cm-a", "opening.clawback", Decimal("-12.00"))
+    ]
+    assert second.passed == []  # a passed copy is never passed on again
