@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from schemas.control import FREEZE, FreezeNotice, Rescore, kind_of
 from schemas.events import AccountClosed
-from schemas.records import arrived_at_ms
+from schemas.records import ARRIVED_HEADER, arrived_at_ms
 from schemas.validate import read_canonical
 from streams.core.catalog import Catalog
 from streams.core.engine import apply, handovers, rebuild, standings
@@ -125,6 +125,15 @@ class Rescored:
     events: int  # history events read back
 
 
+@dataclass(frozen=True)
+class Passed:
+    """A closing owed to the opener's history (streams/core/handovers.py), with the arrival header
+    of the record that completed it: the copy reached the platform with it."""
+
+    event: AccountClosed
+    headers: tuple[tuple[str, bytes], ...]
+
+
 @dataclass
 class Outcome:
     consumed: int = 0  # records taken from the front of those fed; fewer than all when waiting
@@ -134,7 +143,7 @@ class Outcome:
     rules_changed: bool = False  # `pinned` or `freezes` changed: store them with the states
     rescored: list[Rescored] = field(default_factory=list)
     waiting: Waiting | None = None
-    passed: list[AccountClosed] = field(default_factory=list)  # closings owed to openers' histories
+    passed: list[Passed] = field(default_factory=list)
 
 
 @dataclass
@@ -244,7 +253,8 @@ class PartitionScorer:
             return
         out.dirty.add(cm_id)
         out.entries += entries
-        out.passed += handovers(state, event)
+        arrived = tuple((k, v) for k, v in record.headers if k == ARRIVED_HEADER)
+        out.passed += [Passed(copy, arrived) for copy in handovers(state, event)]
 
     # -- a rule change --------------------------------------------------------------------------
 

@@ -90,8 +90,13 @@ class ScoreStage:
         # A closing passed back to the account's opener (streams/core/handovers.py): into the
         # opener's history, in this batch's transaction, so it is there exactly when this state is.
         out += [
-            Out(topics.validated, copy.data.cm_id.encode(), copy.model_dump_json().encode())
-            for copy in outcome.passed
+            Out(
+                topics.validated,
+                p.event.data.cm_id.encode(),
+                p.event.model_dump_json().encode(),
+                headers=list(p.headers) or None,
+            )
+            for p in outcome.passed
         ]
         for failure in outcome.failures:
             # (Kafka errors while reading history are not failures: the batch is retried.)

@@ -12,6 +12,7 @@ import pytest
 
 from schemas.control import Rescore
 from schemas.envelope import Envelope
+from schemas.records import ARRIVED_HEADER
 from schemas.validate import read_canonical
 from streams.core import score_batch
 from streams.core.engine import apply, handovers, rebuild
@@ -124,6 +125,9 @@ def test_any_arrival_order_and_a_state_round_trip_give_the_same_points(measure: 
         assert got == expected, [e.event_id for e in order]
 
 
+ARRIVED = ((ARRIVED_HEADER, b"1770710400000"),)
+
+
 def test_the_partition_scorer_passes_the_closing_to_the_openers_history() -> None:
     """The score stage's decision (no Kafka): the closing named cm-b comes out as a record for
     cm-a; fed back (as the stream reads it from the validated topic), it claws back cm-a's 12."""
@@ -136,14 +140,15 @@ def test_the_partition_scorer_passes_the_closing_to_the_openers_history() -> Non
         Record(0, 1, b"cm-a", opening.model_dump_json().encode(), control=False),
         Record(0, 2, b"cm-b", move.model_dump_json().encode(), control=False),
         Record(0, 3, b"cm-a", move.model_dump_json().encode(), control=False),  # the old manager's copy
-        Record(0, 4, b"cm-b", closing.model_dump_json().encode(), control=False),
+        Record(0, 4, b"cm-b", closing.model_dump_json().encode(), control=False, headers=ARRIVED),
     ]
     history.records += records
     first = asyncio.run(scorer.feed(records, lambda _: None))
-    assert [(p.event_id, p.data.cm_id, p.source) for p in first.passed] == [
+    assert [(p.event.event_id, p.event.data.cm_id, p.event.source) for p in first.passed] == [
         ("close-9:to:cm-a", "cm-a", "transfer-handover")
     ]
-    back = Record(0, 5, b"cm-a", first.passed[0].model_dump_json().encode(), control=False)
+    assert first.passed[0].headers == ARRIVED  # reached the platform with the closing
+    back = Record(0, 5, b"cm-a", first.passed[0].event.model_dump_json().encode(), control=False)
     second = asyncio.run(scorer.feed([back], lambda _: None))
     assert [(e.cm_id, e.component, e.points) for e in second.entries] == [
         ("cm-a", "opening.clawback", Decimal("-12.00"))
