@@ -462,11 +462,24 @@ def lines(
 
 
 def approve(
-    store: Store, run_id: int, actor: str, note: str | None = None, *, now: datetime | None = None
+    store: Store,
+    run_id: int,
+    actor: str,
+    note: str | None = None,
+    *,
+    warnings: list[str] | None = None,
+    acknowledge_warnings: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """draft -> approved, recorded in the audit log in the same transaction. Only the latest run of
-    its period can be approved, and only once."""
+    its period can be approved, and only once. With `warnings` (services/awards/warnings.py) the
+    approval needs `acknowledge_warnings`, and the audit entry keeps what was acknowledged."""
     now = now or datetime.now(UTC)
+    if warnings and not acknowledge_warnings:
+        raise RunConflict(
+            f"award run {run_id} has warnings to acknowledge before approval: {' '.join(warnings)} "
+            "(approve with acknowledge_warnings)"
+        )
     R = _runs.c
     with store._writing() as conn:
         row = conn.execute(select(_runs).where(R.id == run_id).with_for_update()).first()
@@ -498,6 +511,7 @@ def approve(
                 "checksum": row.checksum,
                 "supersedes": row.supersedes,
                 "note": note,
+                "warnings_acknowledged": list(warnings or []),
             },
             at=now,
         )

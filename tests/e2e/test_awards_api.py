@@ -13,6 +13,7 @@ import pytest
 
 from schemas.routing import org_key
 from schemas.topics import Topics
+from services.sink.records import parked_row
 from services.store import Store
 from services.store.audit import entries as audit_entries
 from tests.integration.awards.builders import add, competition, entry
@@ -171,3 +172,71 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         (audit,) = audit_entries(store, object_id=f"award_run/{run['id']}")
         assert (audit["actor"], audit["action"]) == (approver, "award_run.approve")
         assert audit["diff"]["note"] == "月末审批"
+
+
+async def test_parked_records_hold_the_freeze_and_warnings_hold_the_approval(
+    api_url: str, topics: Topics, tmp_path: Path
+) -> None:
+    comp = competition()
+    await publish(topics, [comp])
+    database = f"sqlite:///{tmp_path / 'api.db'}"
+    with Store.from_url(database) as store:
+        store.create_schema()
+        add(store, entry("a1", "cm-1", "2025-02-10 09:00", "20.00", recorded="2025-02-10 09:01"))
+        # A February entry the sink could not store (say the database refused it): parked.
+        refused = json.dumps(
+            {
+                **entry("p1", "cm-2", "2025-02-11 09:00", "4.00", recorded="2025-02-11 09:01"),
+                "recorded_at": None,
+            },
+            default=str,
+        ).encode()
+        store.park_record(
+            **parked_row(topics.ledger, 0, 7, b"cm-2", refused, "StoreDataError: refused", 4096)
+        )
+
+    async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=60) as client:
+        await poll(client, "/api/competitions", lambda b: any(c["id"] == comp.id for c in b["competitions"]))
+        feb = {"competition_id": comp.id, "period": "2025-02"}
+        held = await client.post("/api/awards/freezes", json=feb)
+        assert held.status_code == 409, held.text
+        assert "1 parked records may belong to this period (parked_records #1)" in held.json()["detail"]
+        assert not (await client.get(f"/api/awards/periods/{comp.id}/2025-02")).json()["frozen"]
+        frozen = await client.post("/api/awards/freezes", json={**feb, "acknowledge_parked": True})
+        assert frozen.status_code == 201, frozen.text
+
+        # A February entry recorded after February's freeze: late, waiting for March's freeze.
+        with Store.from_url(database) as store:
+            add(
+                store,
+                entry("a2", "cm-1", "2025-02-20 09:00", "10.00", recorded="2025-03-06 09:00", late=True),
+            )
+        run = (await client.post("/api/awards/runs", json=feb)).json()
+        assert run["warnings"] == [
+            "1 笔迟到条目（合计 10.00 分）属于 2025-02 或更早的期间，尚未计入任何冻结："
+            "不在本期奖项中，将计入 2025-03 的调整。"
+        ]
+        unacknowledged = await client.post(f"/api/awards/runs/{run['id']}/approve", json={})
+        assert unacknowledged.status_code == 409
+        assert "acknowledge_warnings" in unacknowledged.json()["detail"]
+        assert (await client.get(f"/api/awards/runs/{run['id']}")).json()["status"] == "draft"
+        approved = await client.post(
+            f"/api/awards/runs/{run['id']}/approve", json={"acknowledge_warnings": True}
+        )
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["warnings_acknowledged"] == run["warnings"]
+
+        # March has no entry of its own: its run says so before approval.
+        march = (await client.post("/api/awards/runs", json={**feb, "period": "2025-03"})).json()
+        (warning,) = march["warnings"]
+        assert warning.startswith("2025-03 没有计入本期的积分条目（0 笔）")
+        assert march["amount"] == "500.00"  # ranked on the carried 10 points alone: 一等奖
+
+    with Store.from_url(database) as store:
+        (ack,) = audit_entries(store, object_id=f"award_period/{comp.id}/2025-02")
+        assert ack["action"] == "award_period.acknowledge_parked"
+        assert ack["diff"]["parked"] == [
+            {"table": "parked_records", "id": 1, "reason": "StoreDataError: refused"}
+        ]
+        (approval,) = audit_entries(store, object_id=f"award_run/{run['id']}")
+        assert approval["diff"]["warnings_acknowledged"] == run["warnings"]

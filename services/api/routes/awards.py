@@ -38,6 +38,7 @@ from services.awards.periods import Period
 from services.awards.positions import GateUnavailable, Groups, pipeline_lags
 from services.awards.reports import csv_report, xlsx_report
 from services.awards.table import ADJUSTMENT_LABEL
+from services.awards.warnings import run_warnings
 from services.publisher import PublishError
 from services.readmodel import ReadModel
 from services.store import Store, StoreDataError, StoreUnavailable
@@ -105,6 +106,10 @@ class FreezeRequest(PeriodRequest):
 
 class ApproveRequest(BaseModel):
     note: str | None = Field(default=None, max_length=500)
+    acknowledge_warnings: bool = Field(
+        default=False,
+        description="approve although the run has warnings (no entry of its own, late entries waiting)",
+    )
 
 
 def _freeze_view(snap: Snapshot, frozen: bool) -> dict[str, Any]:
@@ -200,6 +205,15 @@ def period_figures(
     }
 
 
+def _warnings(store: Store, read_model: ReadModel, run: dict[str, Any]) -> list[str]:
+    """The run's warnings as they stand now (services/awards/warnings.py); [] once approved."""
+    if run["status"] != runs.DRAFT:
+        return []
+    versions = _versions(read_model, run["competition_id"])
+    comp, chain = runs.resolve(versions, run["competition_id"], run["period"])
+    return run_warnings(store, comp, chain[-1])
+
+
 def _header(run: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in run.items() if k not in ("result", "inputs")}
     for key in ("created_at", "approved_at"):
@@ -224,16 +238,17 @@ async def create_run(
         comp, chain = runs.resolve(versions, body.competition_id, body.period)
     gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
 
-    def run() -> tuple[runs.RunOutcome, list[FreezeNotice]]:
+    def run() -> tuple[runs.RunOutcome, list[FreezeNotice], list[str]]:
         with _answered():
             outcome = runs.run(
                 store, versions, body.competition_id, body.period, read_model.board.org, gate=gate, now=_now()
             )
-            return outcome, runs.notices(store, comp, chain)
+            return outcome, runs.notices(store, comp, chain), _warnings(store, read_model, outcome.run)
 
-    outcome, notices = await run_in_threadpool(run)
+    outcome, notices, warnings = await run_in_threadpool(run)
     await _announce(request, notices)
-    return JSONResponse(_header(outcome.run), status_code=201 if outcome.created else 200)
+    view = {**_header(outcome.run), "warnings": warnings}
+    return JSONResponse(view, status_code=201 if outcome.created else 200)
 
 
 @router.get("/runs")
@@ -247,9 +262,11 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: RunId, store: AwardsStore) -> dict[str, Any]:
+def get_run(run_id: RunId, store: AwardsStore, read_model: ReadModelDep) -> dict[str, Any]:
+    """The run, with the warnings its approval must acknowledge while it is a draft."""
     with _answered():
-        return _header(runs.get(store, run_id))
+        run = runs.get(store, run_id)
+        return {**_header(run), "warnings": _warnings(store, read_model, run)}
 
 
 @router.get("/runs/{run_id}/lines")
@@ -269,13 +286,27 @@ def run_lines(
 
 @router.post("/runs/{run_id}/approve")
 def approve_run(
-    run_id: RunId, store: AwardsStore, principal: Organiser, body: ApproveRequest | None = None
+    run_id: RunId,
+    store: AwardsStore,
+    read_model: ReadModelDep,
+    principal: Organiser,
+    body: ApproveRequest | None = None,
 ) -> dict[str, Any]:
-    """draft -> approved (audited under the caller's own name). 409 if already approved or
-    superseded by a newer run."""
+    """draft -> approved (audited under the caller's own name, with the warnings acknowledged).
+    409 if already approved, superseded by a newer run, or while the run has warnings (no entry of
+    its own, late entries waiting) and `acknowledge_warnings` is not set."""
     body = body or ApproveRequest()
     with _answered():
-        return _header(runs.approve(store, run_id, principal.actor, body.note))
+        warnings = _warnings(store, read_model, runs.get(store, run_id))
+        approved = runs.approve(
+            store,
+            run_id,
+            principal.actor,
+            body.note,
+            warnings=warnings,
+            acknowledge_warnings=body.acknowledge_warnings,
+        )
+        return {**_header(approved), "warnings_acknowledged": warnings}
 
 
 # What each report format is drawn by and sent as.
