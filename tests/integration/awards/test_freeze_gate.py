@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from schemas.topics import Topics
-from services.awards import freezing, runs
+from services.awards import freezing, runs, warnings
 from services.awards.errors import FreezeRefused
 from services.awards.gate import Gate
 from services.awards.positions import Groups, pipeline_lags
@@ -28,7 +28,7 @@ from services.publisher import Publisher
 from services.store import Store
 from services.verify import verify
 from services.verify.compare import COMPARED
-from tests.integration.awards.builders import at, competition
+from tests.integration.awards.builders import at, competition, org
 from tests.support.events import joined, opened
 from tests.support.kafka import BOOTSTRAP, read_all
 from tests.support.processes import Process, sink
@@ -58,7 +58,7 @@ def _wait(condition: Any, what: str, timeout: float = 120.0) -> None:
 
 
 def _totals(store: Store) -> dict[str, str]:
-    return {cm: f"{p:.2f}" for cm, p in store.totals(CID).items()}
+    return _totals_of(store, CID)
 
 
 def _late_by_event(store: Store) -> dict[str, bool]:
@@ -72,16 +72,6 @@ async def _ledger_has(topics: Topics, event_id: str, timeout: float = 60.0) -> N
             return
         await asyncio.sleep(0.5)
     raise AssertionError(f"{event_id} was never scored")
-
-
-async def _announce(topics: Topics, store: Store, chain: list[Any]) -> None:
-    publisher = Publisher(BOOTSTRAP, topics)
-    await publisher.start()
-    try:
-        for notice in runs.notices(store, CONTEST, chain):
-            await publisher.freeze_notice(notice)
-    finally:
-        await publisher.stop()
 
 
 async def test_freeze_waits_for_the_sink_and_late_means_after_the_freeze(
@@ -128,7 +118,7 @@ async def test_freeze_waits_for_the_sink_and_late_means_after_the_freeze(
             ("cm-1", "10.00", "0.00"),
             ("cm-2", "14.00", "0.00"),
         ]
-        await _announce(topics, store, chain)
+        await _announce_for(topics, store, CONTEST, chain)
 
         # After the freeze: a February opening is late (March's adjustment); a March one is not.
         await send_events(
@@ -166,3 +156,87 @@ async def test_freeze_waits_for_the_sink_and_late_means_after_the_freeze(
     finally:
         writer.stop()
         store.close()
+
+
+NOVEMBER = competition(
+    id="nov-2025",
+    effective_from="2025-11-01T00:00:00+08:00",
+    window={"start": "2025-11-01", "end": "2025-11-30"},
+)
+DECEMBER_4 = at("2025-12-04 10:00")  # November's cutoff (12-03, end of day) has passed
+
+
+async def test_a_contest_set_up_in_december_pays_november_from_novembers_events(
+    topics: Topics, running_worker: Process, prefix: str, pg_url: str, tmp_path: Path
+) -> None:
+    """Backfill: the contest is published after its month, November's events are loaded after it.
+    Nothing is frozen yet, so they score into November (not late), and November's run pays from
+    them. An extract that arrives after November's freeze is late, and the run says so."""
+    await publish(topics, [NOVEMBER])
+    groups = Groups.of(f"{prefix}app", f"{prefix}app-sink")
+    store = Store.from_url(pg_url)
+    store.create_schema()
+    runs.ensure_schema(store)
+    writer = sink(prefix, tmp_path, pg_url).start()
+    cid = NOVEMBER.id
+    try:
+        await send_events(
+            topics,
+            [
+                joined("cm-1", "SB1", effective="2025-01-01"),
+                joined("cm-2", "SB2", effective="2025-01-01"),
+                _opening("n-1", "cm-1", "2025-11-03"),
+                _opening("n-2", "cm-1", "2025-11-17", "general"),
+                _opening("n-3", "cm-2", "2025-11-28"),
+            ],
+        )
+        await asyncio.to_thread(
+            _wait, lambda: _totals_of(store, cid) == {"cm-1": "14.00", "cm-2": "10.00"}, "november"
+        )
+        assert not any(r["late"] for r in store.ledger_scan([cid]))
+
+        directory = org(
+            ("cm-1", "join", "sub_branch", "SB1", None), ("cm-2", "join", "sub_branch", "SB2", None)
+        )
+        gate = Gate(await pipeline_lags(BOOTSTRAP, topics, groups, wait=60.0))
+        outcome = runs.run(store, [NOVEMBER], cid, "2025-11", directory, gate=gate, now=DECEMBER_4)
+        people = outcome.run["result"]["people"]
+        assert [(p["cm_id"], p["points"], p["adjustment"], p["amount"]) for p in people] == [
+            ("cm-1", "14.00", "0.00", "500.00"),
+            ("cm-2", "10.00", "0.00", "300.00"),
+        ]
+        _, chain = runs.resolve([NOVEMBER], cid, "2025-11")
+        assert warnings.run_warnings(store, NOVEMBER, chain[-1]) == []
+        await _announce_for(topics, store, NOVEMBER, chain)
+
+        # A late extract: one more November opening after the freeze.
+        await send_events(topics, [_opening("n-4", "cm-2", "2025-11-29")])
+        await asyncio.to_thread(
+            _wait, lambda: _totals_of(store, cid) == {"cm-1": "14.00", "cm-2": "20.00"}, "the late extract"
+        )
+        assert {
+            r["event_id"]: bool(r["late"]) for r in store.ledger_scan([cid]) if r["event_id"] == "n-4"
+        } == {"n-4": True}
+        assert warnings.run_warnings(store, NOVEMBER, chain[-1]) == [
+            "1 笔迟到条目（合计 10.00 分）属于 2025-11 或更早的期间，尚未计入任何冻结："
+            "不在本期奖项中，将计入 2025-12 的调整。"
+        ]
+        report = await verify(BOOTSTRAP, topics, store, [cid])
+        assert report.ok, report.to_dict()
+    finally:
+        writer.stop()
+        store.close()
+
+
+def _totals_of(store: Store, cid: str) -> dict[str, str]:
+    return {cm: f"{p:.2f}" for cm, p in store.totals(cid).items()}
+
+
+async def _announce_for(topics: Topics, store: Store, comp: Any, chain: list[Any]) -> None:
+    publisher = Publisher(BOOTSTRAP, topics)
+    await publisher.start()
+    try:
+        for notice in runs.notices(store, comp, chain):
+            await publisher.freeze_notice(notice)
+    finally:
+        await publisher.stop()
