@@ -81,3 +81,7 @@ def dimension_unit(dim: Dimension) -> str:
     return {"customers": "户", "deposit_increase": "元", "payroll_agreements": "户", "products": "笔"}[
         dim.measure
     ]
+
+
+# Shown with every late entry (streams/core/lateness.py): it counts, but not in its own month.
+LATE_NOTE = "该笔在所属月份冻结后才到达：照常计分，但计入下一个未冻结月份的调整，不参与原月份评奖"

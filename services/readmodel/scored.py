@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from schemas.errors import Rejection
 from schemas.wire_json import load_json
 from services.readmodel.board import Board
-from services.readmodel.labels import component_label
+from services.readmodel.labels import LATE_NOTE, component_label
 from services.readmodel.push import Hub
 from streams.core.ledger import LedgerEntry
 
@@ -84,7 +84,7 @@ def message(scored: Scored, board: Board) -> tuple[dict[str, Any], dict[str, Any
         "points": str(e.points),
         "occurred_at": e.occurred_at.isoformat(),
     }
-    return private | {"reason": e.reason, "late": e.late}, private
+    return private | {"reason": e.reason, "late": e.late, "late_note": LATE_NOTE if e.late else None}, private
 
 
 def _dump(body: dict[str, Any]) -> bytes:

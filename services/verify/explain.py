@@ -22,7 +22,7 @@ from schemas.errors import Rejection
 from schemas.routing import participant_of
 from schemas.topics import Topics
 from schemas.validate import read_canonical
-from services.readmodel.labels import component_label
+from services.readmodel.labels import LATE_NOTE, component_label
 from services.store import Store
 from services.verify.history import definitions, partition_batches
 from services.verify.service import Period
@@ -85,6 +85,7 @@ def _entry(r: dict[str, Any]) -> dict[str, Any]:
         "points": str(r["points"]),
         "reason": r["reason"],
         "late": bool(r["late"]),
+        "late_note": LATE_NOTE if r["late"] else None,
         "sub_branch_id": r["sub_branch_id"],
         "team_id": r["team_id"],
         "occurred_at": _iso(r["occurred_at"]),
@@ -177,6 +178,9 @@ def _verdict(v: Verdict, entries: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         "entries": own,
         "recorded_points": str(sum((Decimal(e["points"]) for e in own), ZERO)),
+        # Counted, but as the next open month's adjustment: say so beside "counted".
+        "late_points": str(sum((Decimal(e["points"]) for e in own if e["late"]), ZERO)),
+        "late_note": LATE_NOTE if any(e["late"] for e in own) else None,
     }
 
 

@@ -200,6 +200,10 @@
     return card;
   }
 
+  // A late entry arrived after its month was frozen: it counts, but in the next open month's
+  // adjustment, not in its own month's prizes (docs/competitions.md).
+  const LATE_NOTE = "该笔在所属月份冻结后才到达：照常计分，但计入下一个未冻结月份的调整，不参与原月份评奖";
+
   // Runs of the same thing (a scorecard re-scored by twenty assignments) read as one line "×20".
   function runs(recent) {
     const out = [];
@@ -224,7 +228,8 @@
       const why = el("span", { class: "why" },
         clock(r.occurred_at) + " · " + (names.get(r.competition_id) || r.competition_id) + (r.reason ? " · " + r.reason : ""));
       return el("li", { class: (Number(r.points) < 0 ? "minus" : "") + (fresh ? " fresh" : ""), "data-event": r.event_id },
-        el("span", { class: "what" }, r.label || r.component, r.times > 1 ? el("span", { class: "times" }, " ×" + r.times) : null),
+        el("span", { class: "what" }, r.label || r.component, r.times > 1 ? el("span", { class: "times" }, " ×" + r.times) : null,
+          r.late ? el("span", { class: "late", title: LATE_NOTE }, " 迟到·计入下期调整") : null),
         el("span", { class: "p" }, signed(r.points)),
         why);
     });
@@ -253,7 +258,8 @@
       .then((found) => {
         const entries = (found.entries || []).slice().reverse();
         list.replaceChildren(...entries.slice(0, 50).map((e) => el("li", { class: Number(e.points) < 0 ? "minus" : "" },
-          el("span", { class: "what" }, e.label || e.component, e.late ? el("span", { class: "late" }, " 补录") : null),
+          el("span", { class: "what" }, e.label || e.component,
+            e.late ? el("span", { class: "late", title: e.late_note || LATE_NOTE }, " 迟到·计入下期调整") : null),
           el("span", { class: "p" }, signed(e.points)),
           el("span", { class: "why" }, shortDate(e.occurred_at) + (e.reason ? " · " + e.reason : "") + " · 规则第 " + e.rule_version + " 版"))));
         if (!entries.length) list.replaceChildren(el("li", { class: "muted" }, "还没有积分记录"));

@@ -25,9 +25,11 @@ from services.awards.errors import FreezeRefused
 from services.awards.gate import Gate
 from services.awards.positions import Groups, pipeline_lags
 from services.publisher import Publisher
+from services.readmodel.labels import LATE_NOTE
 from services.store import Store
 from services.verify import verify
 from services.verify.compare import COMPARED
+from services.verify.explain import explain_event_id
 from tests.integration.awards.builders import at, competition, org
 from tests.support.events import joined, opened
 from tests.support.kafka import BOOTSTRAP, read_all
@@ -221,6 +223,11 @@ async def test_a_contest_set_up_in_december_pays_november_from_novembers_events(
             "1 笔迟到条目（合计 10.00 分）属于 2025-11 或更早的期间，尚未计入任何冻结："
             "不在本期奖项中，将计入 2025-12 的调整。"
         ]
+        # Explain (and the manager's page, which shows its entries) says so beside "counted".
+        explained = await explain_event_id(BOOTSTRAP, topics, store, "n-4")
+        (verdict,) = explained["competitions"]
+        assert (explained["status"], verdict["late_points"]) == ("counted", "10.00")
+        assert verdict["late_note"] == LATE_NOTE and verdict["entries"][0]["late_note"] == LATE_NOTE
         report = await verify(BOOTSTRAP, topics, store, [cid])
         assert report.ok, report.to_dict()
     finally:
