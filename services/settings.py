@@ -66,6 +66,10 @@ class ServiceSettings(SharedSettings):
     # the streams, e.g. a test of the month-end layer alone); parked records are checked anyway.
     freeze_gate: bool = True
     freeze_wait_seconds: float = Field(default=5.0, ge=0, le=120)
+    # The scheduled freeze (services/awards/closing.py): every auto_freeze_seconds the API freezes
+    # each awards period whose cutoff has passed, through the same gate (0: off, freeze by hand or
+    # by an award run). Several API replicas may all run it: a freeze happens once.
+    auto_freeze_seconds: float = Field(default=0.0, ge=0)
 
     @property
     def sink_name(self) -> str:

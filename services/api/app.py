@@ -3,9 +3,11 @@ console and awards mount beside them."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
@@ -34,15 +36,42 @@ from services.api.routes import (
     stream,
     verify,
 )
+from services.awards import closing, runs
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
 from services.store import Store
 from streams.admin import ensure_topics
+from streams.core.rules import Competition
 
 
 def _pinned(at: datetime | None) -> Callable[[], datetime] | None:
     return None if at is None else lambda: at
+
+
+def _scheduled_freeze(
+    settings: ServiceSettings, store: Store, publisher: Publisher, read_model: ReadModel
+) -> asyncio.Task[None] | None:
+    """The scheduled freeze (CAMPAIGNS_AUTO_FREEZE_SECONDS > 0), over the competitions with awards."""
+    if settings.auto_freeze_seconds <= 0:
+        return None
+
+    def competitions() -> list[tuple[Competition, list[Competition]]]:
+        runs.ensure_schema(store)
+        out = []
+        for final in read_model.competitions():
+            if final.awards is None or final.status == "draft":
+                continue
+            found = (read_model.version(final.id, v) for v in range(1, final.version + 1))
+            out.append((final, [v for v in found if v is not None]))
+        return out
+
+    return asyncio.create_task(
+        closing.every(
+            settings.auto_freeze_seconds, settings, store, publisher, competitions, lambda: datetime.now(UTC)
+        ),
+        name="scheduled-freeze",
+    )
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -71,9 +100,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.publisher = publisher
         app.state.read_model = read_model
         app.state.store = store
+        schedule = _scheduled_freeze(settings, store, publisher, read_model)
         try:
             yield
         finally:
+            if schedule is not None:
+                schedule.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await schedule
             await read_model.stop()
             await publisher.stop()
             store.close()

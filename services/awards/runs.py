@@ -120,6 +120,10 @@ def close_due(
     return snap
 
 
+def is_frozen(store: Store, competition_id: str, period_id: str) -> bool:
+    return freezing.freeze_record(store, competition_id, period_id) is not None
+
+
 def notices(store: Store, comp: Competition, chain: list[Period]) -> list[FreezeNotice]:
     """A freeze notice for each frozen period of `chain`, for the scoring partitions
     (schemas/control.py). Sending one again is harmless, so every freeze call sends them all:

@@ -19,10 +19,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from schemas.control import FreezeNotice
 from services.api.access import Organiser, require
 from services.api.deps import ReadModelDep, StoreDep
-from services.awards import freezing, runs
+from services.awards import runs
+from services.awards.closing import announce, gate_for
 from services.awards.errors import (
     AwardError,
     FreezeRefused,
@@ -35,7 +35,7 @@ from services.awards.errors import (
 from services.awards.freezing import Snapshot
 from services.awards.gate import Gate
 from services.awards.periods import Period
-from services.awards.positions import GateUnavailable, Groups, pipeline_lags
+from services.awards.positions import GateUnavailable
 from services.awards.reports import csv_report, xlsx_report
 from services.awards.table import ADJUSTMENT_LABEL
 from services.awards.warnings import run_warnings
@@ -127,30 +127,19 @@ def _freeze_view(snap: Snapshot, frozen: bool) -> dict[str, Any]:
 async def _gate(
     request: Request, comp_id: str, chain: list[Period], store: Store, ack: bool, actor: str
 ) -> Gate:
-    """What a freeze of `chain` is checked against: the pipeline's positions now, unless nothing
-    is left to freeze (or the gate is off: CAMPAIGNS_FREEZE_GATE=false)."""
-    settings = request.app.state.settings
-    frozen = await run_in_threadpool(freezing.freeze_record, store, comp_id, chain[-1].id)
-    if frozen is not None or not settings.freeze_gate or _now() < chain[-1].cutoff:
-        return Gate(None, ack, actor)  # close_due answers an open period without the wait
     try:
-        lags = await pipeline_lags(
-            settings.kafka_bootstrap,
-            settings.topics,
-            Groups.of(settings.app_id, settings.sink_name),
-            wait=settings.freeze_wait_seconds,
+        return await gate_for(
+            request.app.state.settings, store, comp_id, chain, _now(), acknowledge_parked=ack, actor=actor
         )
     except GateUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
-    return Gate(lags, ack, actor)
 
 
-async def _announce(request: Request, notices: list[FreezeNotice]) -> None:
+async def _announce(request: Request, store: Store, comp: Competition, chain: list[Period]) -> None:
     """Tell the scoring partitions (schemas/control.py): from here on, entries of these periods
     that arrive are late. Sent on every call, so a call that failed here is made good by the next."""
     try:
-        for notice in notices:
-            await request.app.state.publisher.freeze_notice(notice)
+        await announce(request.app.state.publisher, store, comp, chain)
     except PublishError as exc:
         raise HTTPException(503, f"frozen in SQL, but the scoring partitions were not told: {exc}; "
                                  "ask for the freeze again") from None  # fmt: skip
@@ -169,14 +158,13 @@ async def freeze_period(
         comp, chain = runs.resolve(versions, body.competition_id, body.period)
     gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
 
-    def freeze() -> tuple[bool, Snapshot, list[FreezeNotice]]:
+    def freeze() -> tuple[bool, Snapshot]:
         with _answered():
             was = runs.results(store, comp, chain)[1]
-            snap = runs.close_due(store, comp, chain, _now(), gate=gate)
-            return was, snap, runs.notices(store, comp, chain)
+            return was, runs.close_due(store, comp, chain, _now(), gate=gate)
 
-    was, snap, notices = await run_in_threadpool(freeze)
-    await _announce(request, notices)
+    was, snap = await run_in_threadpool(freeze)
+    await _announce(request, store, comp, chain)
     view = {"competition_id": comp.id, "period": body.period, **_freeze_view(snap, True)}
     return JSONResponse(view, status_code=200 if was else 201)
 
@@ -238,15 +226,15 @@ async def create_run(
         comp, chain = runs.resolve(versions, body.competition_id, body.period)
     gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
 
-    def run() -> tuple[runs.RunOutcome, list[FreezeNotice], list[str]]:
+    def run() -> tuple[runs.RunOutcome, list[str]]:
         with _answered():
             outcome = runs.run(
                 store, versions, body.competition_id, body.period, read_model.board.org, gate=gate, now=_now()
             )
-            return outcome, runs.notices(store, comp, chain), _warnings(store, read_model, outcome.run)
+            return outcome, _warnings(store, read_model, outcome.run)
 
-    outcome, notices, warnings = await run_in_threadpool(run)
-    await _announce(request, notices)
+    outcome, warnings = await run_in_threadpool(run)
+    await _announce(request, store, comp, chain)
     view = {**_header(outcome.run), "warnings": warnings}
     return JSONResponse(view, status_code=201 if outcome.created else 200)
 
