@@ -28,6 +28,10 @@ class ServiceSettings(SharedSettings):
     sink_heartbeat_seconds: float = Field(default=5.0, gt=0)
     sink_stale_seconds: float = Field(default=30.0, gt=0)
     expect_sink: bool = True
+    # The sink's own /healthz and /readyz (services/sink/health.py), for an orchestrator's probes;
+    # 0 = not served. 0.0.0.0 in a container, where the probes come from outside the pod.
+    sink_health_host: str = "127.0.0.1"
+    sink_health_port: int = 0
     # Each /readyz check gets at most this long (a broker or database that does not answer).
     ready_check_seconds: float = Field(default=2.0, gt=0)
     # python -m services.demo: events per second, every Nth record deliberately bad (0 = never),

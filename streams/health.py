@@ -1,4 +1,4 @@
-"""The worker's own health, on 127.0.0.1:<CAMPAIGNS_HEALTH_PORT> (0 = not served).
+"""The worker's own health, on <CAMPAIGNS_HEALTH_HOST>:<CAMPAIGNS_HEALTH_PORT> (127.0.0.1; 0 = not served).
 
 GET /healthz: 200 while the process's event loop answers (liveness).
 GET /readyz:  200 when the rules feed has caught up and every stage's loop is running and has
@@ -33,7 +33,7 @@ def readiness(worker: Worker) -> dict[str, Any]:
     return {"ready": not problems, "problems": problems, "stages": stages}
 
 
-async def serve(worker: Worker, port: int) -> web.AppRunner:
+async def serve(worker: Worker, port: int, host: str = "127.0.0.1") -> web.AppRunner:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -46,5 +46,5 @@ async def serve(worker: Worker, port: int) -> web.AppRunner:
     app.router.add_get("/readyz", readyz)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, host, port).start()
     return runner

@@ -62,7 +62,9 @@ class StreamSettings(SharedSettings):
     # named after the topic. Shared by the workers of one machine, so a partition that moves
     # between them keeps its ids.
     dedup_dir: str = ".run/dedup"
-    # The worker's /healthz and /readyz on 127.0.0.1 (streams/health.py); 0 = not served.
+    # The worker's /healthz and /readyz (streams/health.py); 0 = not served. 0.0.0.0 in a
+    # container, where the orchestrator's probes come from outside the pod.
+    health_host: str = "127.0.0.1"
     health_port: int = 0
     # Kill tests only: "<point>:<n>" SIGKILLs the worker at that point (streams/pipeline/fault.py).
     fault: str = ""

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from services.settings import ServiceSettings
+from services.sink.health import serve
 from services.sink.writer import Outcome, Writer
 from services.store import Store, StoreError, StoreUnavailable
 
@@ -53,6 +54,9 @@ class Heartbeat:
         self.positions: dict[str, int] = {}
         self.written = 0
         self.parked = 0
+        # For the sink's own /readyz (services/sink/health.py): when a beat last reached the store.
+        self.last_stored: float | None = None
+        self.last_error = ""
 
     def add(self, outcome: Outcome) -> None:
         self.written += outcome.stored
@@ -76,6 +80,10 @@ class Heartbeat:
         except StoreError as exc:
             # No retry: a missed beat is what readiness should see while the database is away.
             log.warning("sink: heartbeat not written: %s", exc)
+            self.last_error = str(exc)
+        else:
+            self.last_stored = time.monotonic()
+            self.last_error = ""
 
 
 async def run(settings: ServiceSettings, store: Store, stop: asyncio.Event) -> None:
@@ -92,6 +100,7 @@ async def run(settings: ServiceSettings, store: Store, stop: asyncio.Event) -> N
     )
     writer = Writer(store, topics.ledger, keep=settings.max_message_bytes)
     heartbeat = Heartbeat(store, settings.sink_name, settings.sink_heartbeat_seconds)
+    health = await serve(heartbeat, settings) if settings.sink_health_port else None
     await consumer.start()
     print("sink: ready", flush=True)
     try:
@@ -109,3 +118,5 @@ async def run(settings: ServiceSettings, store: Store, stop: asyncio.Event) -> N
         raise
     finally:
         await consumer.stop()
+        if health is not None:
+            await health.cleanup()

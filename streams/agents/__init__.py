@@ -9,7 +9,7 @@ worker = Worker(settings)
 
 @app.task  # type: ignore[untyped-decorator]
 async def run_pipeline() -> None:
-    runner = await serve(worker, settings.health_port) if settings.health_port else None
+    runner = await serve(worker, settings.health_port, settings.health_host) if settings.health_port else None
     try:
         await worker.run()
     finally:
