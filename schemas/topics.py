@@ -25,7 +25,9 @@ class Topics:
 
     @property
     def validated(self) -> str:
-        """Canonical, deduplicated events keyed by customer manager."""
+        """Canonical, deduplicated events keyed by customer manager. A transfer is there under
+        both of its managers, and the score stage adds the closings it passes back to an
+        account's opener (streams/core/handovers.py)."""
         return self._name("events.validated")
 
     @property

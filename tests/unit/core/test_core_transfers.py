@@ -13,13 +13,17 @@ import pytest
 from schemas.control import Rescore
 from schemas.envelope import Envelope
 from schemas.records import ARRIVED_HEADER
+from schemas.routing import participants_of
 from schemas.validate import read_canonical
 from streams.core import score_batch
+from streams.core.catalog import Catalog
 from streams.core.engine import apply, handovers, rebuild
 from streams.core.errors import NeedsRebuild
 from streams.core.partition import PartitionScorer, Record
 from streams.core.rules import Competition
+from streams.core.scoring.scorecard import ScorecardScorer
 from streams.core.state import ParticipantState
+from streams.core.templates import load_template
 from tests.support.transfers import (
     balance,
     clawback_example,
@@ -36,6 +40,12 @@ def parsed(events: list[dict[str, Any]]) -> list[Envelope]:
 
 def points(events: list[dict[str, Any]], comp: Competition) -> dict[str, Decimal]:
     return {cm: s.points for (_, cm), s in score_batch(parsed(events), [comp]).items()}
+
+
+def grown() -> list[dict[str, Any]]:
+    """The deposit example with 1,800,000 on 02-28 under cm-b (300,000 after the transfer)."""
+    last = balance("bal-b-0228", "cm-b", "acct-1", "2026-02-28", 1_800_000)
+    return [last if e["event_id"] == "bal-b-0228" else e for e in deposit_example()]
 
 
 def test_point_in_time_growth_is_split_at_the_transfer_and_totals_the_accounts_own() -> None:
@@ -67,9 +77,7 @@ def test_daily_average_growth_totals_what_one_manager_holding_it_throughout_gets
 
 
 def test_the_new_managers_growth_starts_from_the_balance_at_the_transfer() -> None:
-    grown = [*deposit_example(), balance("bal-b-0228", "cm-b", "acct-1", "2026-02-28", 1_800_000)]
-    grown = [e for i, e in enumerate(grown) if not (e["event_id"] == "bal-b-0228" and i < len(grown) - 1)]
-    assert points(grown, deposit_competition("point_in_time")) == {
+    assert points(grown(), deposit_competition("point_in_time")) == {
         "cm-a": Decimal("5.00"),
         "cm-b": Decimal("3.00"),  # 1,800,000 - 1,500,000 at the transfer, never from 0
     }
@@ -154,3 +162,27 @@ def test_the_partition_scorer_passes_the_closing_to_the_openers_history() -> Non
         ("cm-a", "opening.clawback", Decimal("-12.00"))
     ]
     assert second.passed == []  # a passed copy is never passed on again
+
+
+def _scorecard_deposit(events: list[dict[str, Any]]) -> dict[str, int]:
+    """Each manager's 小小银行家 deposit_increase in the current period, in cents."""
+    comp = load_template("little_banker").model_copy(update={"status": "published"})
+    states: dict[str, ParticipantState] = {}
+    for event in parsed(events):
+        for cm in participants_of(event):
+            apply(states.setdefault(cm, ParticipantState(cm)), event, [comp])
+    out = {}
+    for cm, state in states.items():
+        scorer = state.books[comp.id].scorers["scorecard"]
+        assert isinstance(scorer, ScorecardScorer)
+        scorer.compute("scorecard|composite", state.books[comp.id].context(Catalog([comp]), state.org, cm))
+        out[cm] = scorer.periods["current"].deposit
+    return out
+
+
+def test_the_scorecards_deposit_increase_splits_like_deposits() -> None:
+    moved = grown()
+    solo = [{**e, "data": {**e["data"], "cm_id": "cm-a"}} for e in moved if e["type"] == "deposit.balance"]
+    # the year's window starts Jan 1: no balance by Dec 31, so the whole 1,800,000 is new money
+    assert _scorecard_deposit(solo) == {"cm-a": 180_000_000}
+    assert _scorecard_deposit(moved) == {"cm-a": 150_000_000, "cm-b": 30_000_000}
