@@ -7,7 +7,8 @@ import { $, clear, el, label, when } from "./ui.js";
 const ACTION = {
   "competition.create": "新建竞赛草稿", "competition.draft": "新建草稿", "competition.update": "修改草稿",
   "competition.save": "修改草稿", "competition.publish": "发布", "competition.close": "结束竞赛",
-  "competition.version": "新建版本", "competition.edit": "修改草稿", "org.import": "导入花名册", "adjustment.create": "人工调整",
+  "competition.version": "新建版本", "award_run.approve": "审批奖项",
+  "award_period.acknowledge_parked": "确认挂起记录后冻结", "competition.edit": "修改草稿", "org.import": "导入花名册", "adjustment.create": "人工调整",
   "user.create": "新建用户", "user.disable": "停用用户", "key.create": "新建密钥", "key.revoke": "吊销密钥",
   "auth.login": "登录", "auth.logout": "退出",
 };

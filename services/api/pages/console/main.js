@@ -5,6 +5,7 @@ import { get, onUnauthorized, post } from "./api.js";
 import { AccessTab } from "./access.js";
 import { AdjustmentsTab } from "./adjustments.js";
 import { AuditTab } from "./audit.js";
+import { AwardsTab } from "./awards.js";
 import { CompetitionsTab } from "./competitions.js";
 import { OrgTab } from "./org.js";
 import { $, $$, ROLE, toast } from "./ui.js";
@@ -14,6 +15,7 @@ const tabs = {
   competitions: new CompetitionsTab(session),
   org: new OrgTab(session),
   adjustments: new AdjustmentsTab(session),
+  awards: new AwardsTab(session),
   audit: new AuditTab(session),
   access: new AccessTab(session),
 };
