@@ -17,7 +17,7 @@ from tests.support.live_browser import live_browser, live_page, page_errors
 ORIGIN = "http://console.test"
 PAGES = resources.files("services.api").joinpath("pages")
 LAGS = "open-2025 2025-02 cannot be frozen yet: sink is 2 offsets behind the end of score.ledger"
-WARNING = "1 笔迟到条目（合计 10.00 分）属于 2025-02 或更早的期间，尚未计入任何冻结：不在本期奖项中，将计入 2025-03 的调整。"
+WARNING = "1 笔迟到条目（合计 10.00 分）属于 2025-02 或更早的期间，尚未计入任何冻结：将计入 2025-03 的调整。"
 RUN = {"id": 7, "status": "draft", "people": 2, "amount": "800.00", "warnings": [WARNING]}
 
 
