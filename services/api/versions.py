@@ -12,6 +12,7 @@ from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from services.api.access import Principal
+from services.api.errors import FieldError
 from services.publisher import Publisher, PublishError
 from services.readmodel import ReadModel
 from services.store import Store, StoreConflict, StoreDataError, StoreError, StoreUnavailable
@@ -35,11 +36,28 @@ async def stored(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise HTTPException(503, f"the database refused: {exc}") from None
 
 
+def ensure_known_participants(participants: list[str], read_model: ReadModel) -> None:
+    """A participant must be a sub-branch the org names: a typo (`sb-nowhere`) would otherwise
+    leave the contest silently without anyone from it. Before any roster is loaded the org names
+    nobody, and nothing can be checked: then every id is taken as given."""
+    known = read_model.board.org.sub_branches()
+    if not known:
+        return
+    for i, sub_branch in enumerate(participants):
+        if sub_branch not in known:
+            raise FieldError(
+                f"participants[{i}]",
+                f"no sub-branch {sub_branch!r} in the org; known: {', '.join(sorted(known))}",
+            )
+
+
 async def put_version(
     comp: Competition, principal: Principal, store: Store, read_model: ReadModel, publisher: Publisher
 ) -> dict[str, Any]:
     """POST /api/competitions and the console's publish/close: the definition's own status says
     what to do. A draft is kept in SQL only; published and closed go to Kafka and SQL."""
+    if comp.status != CLOSED:  # closing changes nothing but the status
+        ensure_known_participants(comp.participants, read_model)
     records = CompetitionRecords(store)
     definition = comp.model_dump(mode="json")
     current = await stored(records.get, comp.id, comp.version)

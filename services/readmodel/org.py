@@ -96,6 +96,10 @@ class OrgDirectory:
                 counts[sub_branch] = counts.get(sub_branch, 0) + 1
         return dict(sorted(counts.items()))
 
+    def sub_branches(self) -> set[str]:
+        """Every sub-branch any org change has named (joined or left, at any time)."""
+        return {e.data.unit_id for e in self._events.values() if e.data.unit_kind == "sub_branch"}
+
     def knows(self, cm_id: str) -> bool:
         return cm_id in self._keys_of
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka.partitioner import DefaultPartitioner
 
+from schemas import SHANGHAI
 from schemas.envelope import Envelope
 from schemas.errors import Rejection
 from schemas.routing import participant_of
@@ -94,7 +95,8 @@ def _entry(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    """Shanghai time (+08:00), as the docs and the windows speak; the database hands back UTC."""
+    return moment.astimezone(SHANGHAI).isoformat() if moment is not None else None
 
 
 # -- one event ------------------------------------------------------------------------------------
@@ -224,7 +226,7 @@ async def explain_event_id(
         else {
             "type": event.type,
             "cm_id": participant_of(event),
-            "occurred_at": event.occurred_at.isoformat(),
+            "occurred_at": _iso(event.occurred_at),
             "history_events": len(history),
         },
         "duplicates": {

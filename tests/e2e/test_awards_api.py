@@ -154,6 +154,9 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         )
         known = await client.get(f"/api/competitions/{comp.id}/explain/cm-1")
         assert known.status_code == 200 and known.json()["totals"]["points"] == "20.00"
+        # Times in Shanghai's offset, as the docs promise (the database keeps UTC).
+        (line,) = known.json()["entries"]
+        assert line["occurred_at"].endswith("+08:00") and line["recorded_at"].endswith("+08:00"), line
         bad = await client.post("/api/awards/runs", json={"competition_id": comp.id, "period": "2025-1"})
         assert bad.status_code == 422
         early = await client.post(

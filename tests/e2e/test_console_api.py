@@ -140,3 +140,25 @@ async def test_a_roster_import_becomes_the_org_tree(running_worker: Process, api
         assert len((await client.get("/api/console/org?as_of=2026-02-28")).json()["sub_branches"]) == 2
         log = (await client.get("/api/audit", params={"action": "org.import"})).json()["entries"]
         assert [e["diff"]["leaves"] for e in log] == [2, 0]
+
+        # The org names sb-east and sb-west now: a participant it does not name is refused,
+        # by its path, in the console's drafts and in a publish alike; a known one is taken.
+        nowhere = await client.post(
+            "/api/console/templates/feb_account_opening",
+            json={"id": "nov-opening", "window": {"start": "2026-11-01", "end": "2026-11-30"},
+                  "participants": ["sb-east", "sb-nowhere"]},
+        )  # fmt: skip
+        field, reason = first_field(nowhere)
+        assert field == "participants[1]" and "sb-nowhere" in reason and "sb-west" in reason
+        named = await client.post(
+            "/api/console/templates/feb_account_opening",
+            json={"id": "nov-opening", "window": {"start": "2026-11-01", "end": "2026-11-30"},
+                  "participants": ["sb-east"]},
+        )  # fmt: skip
+        assert named.status_code == 201, named.text
+        assert named.json()["name"] == "2026年11月「多开户、多开基本户」"
+        definition = {**named.json()["definition"], "participants": ["sb-nowhere"]}
+        edited = await client.put("/api/console/competitions/nov-opening/versions/1", json=definition)
+        assert first_field(edited)[0] == "participants[0]"
+        published = await client.post("/api/competitions", json={**definition, "status": "published"})
+        assert first_field(published)[0] == "participants[0]"

@@ -84,3 +84,4 @@ async def test_a_rejected_row_from_every_door_is_explained_by_its_event_id(
         "evt-kcat-bad": ("dead_letter", ["unknown_version"]),
     }
     assert "cli:extract.csv@-1:3" in found["evt-csv-bad"]["dead_letters"][0]["detail"]
+    assert found["evt-csv-bad"]["dead_letters"][0]["received_at"].endswith("+08:00")

@@ -3,7 +3,8 @@ closing, and new drafts from the seed's templates.
 
 Reading needs any reader credential (the console shows definitions, not standings); every
 change needs the organiser role and is audited with its diff. Validation errors are 422
-{detail: {field, reason}} with the core's field path (`rules[0].points.basic`), the first found.
+problems (docs/api.md) naming the core's field path (`rules[0].points.basic`), the first found;
+participants must be sub-branches the org names (once a roster is loaded).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pydantic import BaseModel, Field
 from services.api.access import Organiser, Reader
 from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
 from services.api.routes.competitions import invalid, parse, read_object
-from services.api.versions import put_version, stored
+from services.api.versions import ensure_known_participants, put_version, stored
 from services.console.templates import catalog, instantiate
+from services.readmodel import ReadModel
 from services.store.competition_records import CLOSED, DRAFT, PUBLISHED, CompetitionRecords
 from streams.core.errors import RuleError
 
@@ -111,7 +113,7 @@ async def create_draft(
         raise invalid("id", "field required")
     rows = await stored(CompetitionRecords(store).versions, cid)
     body["version"] = _next_version(rows, read_model, cid)
-    row = await _save_draft(store, principal, body, create=True)
+    row = await _save_draft(store, principal, read_model, body, create=True)
     return JSONResponse(_summary(row, definition=True), status_code=201)
 
 
@@ -125,7 +127,7 @@ async def new_version(
         raise HTTPException(404, f"no competition {competition_id}")
     body = dict(rows[-1]["definition"])
     body["version"] = _next_version(rows, read_model, competition_id)
-    row = await _save_draft(store, principal, body, create=True)
+    row = await _save_draft(store, principal, read_model, body, create=True)
     return JSONResponse(_summary(row, definition=True), status_code=201)
 
 
@@ -136,6 +138,7 @@ async def edit_draft(
     request: Request,
     principal: Organiser,
     store: StoreDep,
+    read_model: ReadModelDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Replace a draft's definition (409 if the version is published or closed)."""
@@ -146,7 +149,7 @@ async def edit_draft(
             409, f"version {version} of {competition_id} is {current['status']}; make a new draft"
         )
     body.update(id=competition_id, version=version)
-    return _summary(await _save_draft(store, principal, body, create=False), definition=True)
+    return _summary(await _save_draft(store, principal, read_model, body, create=False), definition=True)
 
 
 @router.post("/competitions/{competition_id}/versions/{version}/publish")
@@ -219,7 +222,7 @@ class NewFromTemplate(BaseModel):
 
 @router.post("/templates/{key}", status_code=201)
 async def from_template(
-    key: str, given: NewFromTemplate, principal: Organiser, store: StoreDep
+    key: str, given: NewFromTemplate, principal: Organiser, store: StoreDep, read_model: ReadModelDep
 ) -> JSONResponse:
     """A new competition (version 1, draft) from a template, re-dated to the window given."""
     try:
@@ -235,6 +238,7 @@ async def from_template(
         raise HTTPException(404, f"no template {key!r}") from None
     except RuleError as exc:
         raise invalid(exc.path, exc.reason) from None
+    ensure_known_participants(definition["participants"], read_model)
     if await stored(CompetitionRecords(store).versions, given.id):
         raise HTTPException(409, f"a competition {given.id} exists already; choose another id")
     row = await stored(CompetitionRecords(store).create_draft, definition, actor=principal.actor)
@@ -267,8 +271,11 @@ def _next_version(rows: list[dict[str, Any]], read_model: Any, competition_id: s
     return version
 
 
-async def _save_draft(store: Any, principal: Any, body: dict[str, Any], *, create: bool) -> dict[str, Any]:
+async def _save_draft(
+    store: Any, principal: Any, read_model: ReadModel, body: dict[str, Any], *, create: bool
+) -> dict[str, Any]:
     comp = parse({**body, "status": DRAFT})
+    ensure_known_participants(comp.participants, read_model)
     records = CompetitionRecords(store)
     definition = comp.model_dump(mode="json")
     if create:
