@@ -1,7 +1,8 @@
 """The wall screen in a real headless Chromium at 1920x1080: events sent into Kafka, scored by a
 real worker, reach the open page through the API's stream. A manager overtakes another (the rows
 swap places and the ranks change), each scoring event shows in the ticker ("王芳 新开基本户 +10"),
-the office's own sub-branch is named, not shown by id, and only its managers are on its screen."""
+the office's own sub-branch is named, not shown by id, and only its managers are on its screen.
+A cap reached is a neutral note on the screen, not a red loss."""
 
 from __future__ import annotations
 
@@ -96,4 +97,23 @@ async def test_scored_events_move_the_wall_screen(
             " && document.documentElement.scrollWidth <= innerWidth"
         )
         assert fits, "the wall screen overflows 1920x1080"
+
+        # 王芳 reaches the daily cap (60): the 7th account's cap entry is a neutral note, not a loss.
+        await send_events(topics, [basic(f"b{i}", "cm-b") for i in range(4, 7)])
+        cap_line = await until(
+            page,
+            "(() => { const li = [...document.querySelectorAll('#ticker li')]"
+            ".find((x) => x.textContent.includes('单日封顶'));"
+            " return li && [li.className, li.textContent]; })()",
+            what="the daily cap in the ticker",
+        )
+        assert cap_line[0] == "cap" and "已达上限" in cap_line[1] and "10 分不计" in cap_line[1], cap_line
+        assert "−" not in cap_line[1], cap_line
+        toast = await until(
+            page,
+            "(() => { const t = document.querySelector('#toast');"
+            " return t.textContent.includes('单日封顶') && [t.className, t.textContent]; })()",
+            what="the cap's toast",
+        )
+        assert "cap" in toast[0].split() and "minus" not in toast[0].split(), toast
         assert not page_errors(page), page_errors(page)

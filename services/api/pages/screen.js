@@ -18,6 +18,7 @@
   };
   const MAX_STREAMS = 4;  // browsers allow 6 connections per host over HTTP/1.1; keep room for fetches
   const TICKER_MAX = 12;
+  const CAP = /\.(daily_cap|contest_cap)$/;  // the core's cap components (services/readmodel/labels.py)
   const MAX_BARS = 4;  // the plan's 100 customers (25 / 30 / 50) and deposits, on a scorecard
   const ROOMY_ROWS = 6;  // this many rows or fewer are drawn bigger (4.4rem each: 6 fit at 1080)
   const STATUS_NAMES = { published: "进行中", closed: "已结束", draft: "草稿" };
@@ -402,25 +403,30 @@
     screenState.scored += 1;
     const points = Number(message.points);
     const who = message.name || message.cm_id;
-    const what = (message.label || message.component || "积分") + " " + signed(message.points);
+    // A cap's entry (单日封顶, 活动封顶) takes back what went over the cap: not a loss, a note that
+    // the manager has reached it. Shown neutral, never as a red minus.
+    const cap = CAP.test(message.component || "");
+    const label = message.label || message.component || "积分";
+    const what = cap ? `${label}：已达上限，超出的 ${num(Math.abs(points))} 分不计` : label + " " + signed(message.points);
     // Privacy screens never show the reason: it may name an account, a customer or an amount.
     const detail = [clock(message.occurred_at), (comp && comp.name) || message.competition_id];
     if (!config.privacy && message.reason) detail.push(message.reason);
-    const item = el("li", { class: points < 0 ? "minus" : "", "data-event": message.event_id, "data-competition": message.competition_id },
+    const tone = cap ? "cap" : points < 0 ? "minus" : "";
+    const item = el("li", { class: tone, "data-event": message.event_id, "data-competition": message.competition_id },
       el("div", { class: "line" },
         el("span", { class: "cm" }, who), " ",
-        el("span", { class: "what" }, message.label || message.component || "积分"), " ",
-        el("span", { class: "p" }, signed(message.points))),
+        el("span", { class: "what" }, cap ? `${label}：已达上限` : label), " ",
+        el("span", { class: "p" }, cap ? `${num(Math.abs(points))} 分不计` : signed(message.points))),
       el("small", {}, detail.join(" · ")));
     const ticker = $("ticker");
     ticker.prepend(item);
     while (ticker.children.length > TICKER_MAX) ticker.lastElementChild.remove();
     $("ticker-empty").hidden = true;
-    toast(who + " " + what, points < 0);
+    toast(who + " " + what, tone);
   }
 
-  function toast(text, minus) {
-    state.toasts.push({ text, minus });
+  function toast(text, tone) {
+    state.toasts.push({ text, tone });
     if (state.toasts.length > 3) state.toasts.splice(0, state.toasts.length - 3);
     if (!state.toastTimer) nextToast();
   }
@@ -434,7 +440,8 @@
       return;
     }
     box.textContent = item.text;
-    box.classList.toggle("minus", item.minus);
+    box.classList.toggle("minus", item.tone === "minus");
+    box.classList.toggle("cap", item.tone === "cap");
     box.classList.add("show");
     state.toastTimer = setTimeout(nextToast, state.toasts.length ? 2200 : 4000);
   }
