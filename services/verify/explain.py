@@ -23,6 +23,7 @@ from schemas.errors import Rejection
 from schemas.routing import participant_of
 from schemas.topics import Topics
 from schemas.validate import read_canonical
+from schemas.wire_json import load_json
 from services.readmodel.labels import LATE_NOTE, component_label
 from services.store import Store
 from services.verify.history import definitions, partition_batches
@@ -156,6 +157,17 @@ def _read(value: bytes) -> Envelope | None:
         return None
 
 
+def _named_manager(raw: bytes) -> str | None:
+    """The data.cm_id a refused input still names, if it is JSON that names one."""
+    try:
+        obj = load_json(raw)
+    except Rejection:
+        return None
+    data = obj.get("data") if isinstance(obj, dict) else None
+    value = data.get("cm_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _published(versions: dict[tuple[str, int, str], Any]) -> Catalog:
     """Each version in its furthest status, drafts left out: what scores today."""
     best: dict[tuple[str, int], Any] = {}
@@ -187,15 +199,33 @@ def _verdict(v: Verdict, entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def explain_event_id(
-    bootstrap: str, topics: Topics, store: Store, event_id: str, cm_id: str | None = None
+    bootstrap: str,
+    topics: Topics,
+    store: Store,
+    event_id: str,
+    cm_id: str | None = None,
+    *,
+    owner: str | None = None,
 ) -> dict[str, Any]:
+    """`cm_id`: the event's manager, when known (only their partition is read). `owner`: explain
+    the event only as one of this manager's (a manager asking about their own): the history is
+    theirs alone, and entries, dropped copies and dead letters that name another manager (or, for
+    a dead letter that is not JSON, none) are left out; nothing left is EventNotFound."""
     rows = await asyncio.to_thread(store.entries_of_event, event_id)
     letters = await asyncio.to_thread(store.dead_letters_of_event, event_id)
+    duplicates = await _duplicates(bootstrap, topics.duplicates, event_id)
+    if owner is not None:
+        if rows and not any(r["cm_id"] == owner for r in rows):
+            raise EventNotFound(f"no event {event_id} of {owner}")
+        rows = [r for r in rows if r["cm_id"] == owner]  # a split adjustment names two managers
+        cm_id = owner
+        letters = [d for d in letters if _named_manager(d["raw"]) == owner]
     entries = [_entry(r) for r in rows]
     if cm_id is None and rows:
         cm_id = rows[0]["cm_id"]
-    duplicates = await _duplicates(bootstrap, topics.duplicates, event_id)
     event, history = await _history(bootstrap, topics.validated, event_id, cm_id)
+    if owner is not None and event is None:
+        duplicates = []  # copies of an event that is not in the owner's history are someone else's
     dead = [
         {
             "reason": d["reason"],
@@ -206,7 +236,7 @@ async def explain_event_id(
         for d in letters
     ]
     if event is None and not dead and not duplicates and not entries:
-        raise EventNotFound(f"no trace of event {event_id}")
+        raise EventNotFound(f"no trace of event {event_id}" + (f" of {owner}" if owner else ""))
     competitions: list[dict[str, Any]] = []
     if event is not None:
         catalog = _published(await definitions(bootstrap, topics.competitions))

@@ -13,6 +13,7 @@ from streams.core.templates import load_template
 from tests.support.auth import ADMIN_PASSWORD, ADMIN_USER, api_auth, credentials_for, make_key, make_user
 from tests.support.events import joined, opened, wire
 from tests.support.http import poll
+from tests.support.problems import problem
 from tests.support.processes import Process
 
 CID = "feb-account-opening"
@@ -172,6 +173,47 @@ async def test_a_display_token_of_one_sub_branch_cannot_read_anothers_detail(
         assert [u["id"] for u in org["sub_branches"]] == ["sb-east"]
         # A display token is read-only: no console writes, no audit log.
         assert (await screen.get("/api/audit", params={"token": east})).status_code == 403
+
+
+async def test_a_viewer_asks_why_an_event_of_their_sub_branch_did_not_count_and_no_other(
+    running_worker: Process, api_url: str
+) -> None:
+    definition = load_template("feb_account_opening").model_dump(mode="json") | {"status": "published"}
+    late = opened("why-a2", cm_id="cm-a") | {"occurred_at": "2026-04-02T10:00:00+08:00"}  # after the window
+    events = [
+        joined("cm-a", "sb-east", name="张伟"),
+        joined("cm-c", "sb-east", name="王芳"),
+        joined("cm-b", "sb-west", name="李娜"),
+        late,
+        opened("why-a1", cm_id="cm-a"),
+        opened("why-c1", cm_id="cm-c"),
+        opened("why-b1", cm_id="cm-b"),
+    ]
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, auth=api_auth(api_url)) as admin:
+        assert (await admin.post("/api/competitions", json=definition)).status_code == 202
+        sent = await admin.post("/ingest/batch", content=b"\n".join(wire(e) for e in events))
+        assert sent.json()["accepted"] == 7, sent.text
+        await poll(admin, f"/api/competitions/{CID}/leaderboard", lambda b: len(b["rows"]) == 3)
+    make_user(api_url, "why-viewer", VIEWER_PASSWORD, "viewer", sub_branch="sb-east")
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as client:
+        login = await client.post(
+            "/api/auth/login", json={"username": "why-viewer", "password": VIEWER_PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        why = "/api/managers/{cm}/events/{event}/explain"
+
+        counted = await client.get(why.format(cm="cm-a", event="why-a1"))
+        assert counted.status_code == 200, counted.text
+        assert (counted.json()["status"], counted.json()["event"]["cm_id"]) == ("counted", "cm-a")
+        not_counted = await client.get(why.format(cm="cm-a", event="why-a2"))
+        assert not_counted.status_code == 200, not_counted.text
+        (verdict,) = not_counted.json()["competitions"]
+        assert not_counted.json()["status"] == "not_counted" and verdict["findings"], verdict
+        # Another manager's event, even of the same sub-branch, is not found under cm-a.
+        assert "why-c1" in problem(await client.get(why.format(cm="cm-a", event="why-c1")), 404)["detail"]
+        # Another sub-branch's manager: refused, as for their page; any event: organisers only.
+        problem(await client.get(why.format(cm="cm-b", event="why-b1")), 403)
+        problem(await client.get("/api/events/why-a1/explain"), 403)
 
 
 def test_secrets_are_stored_as_argon2_hashes(api_url: str, tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 """Explain (contract C): the entries behind a manager's score, and why one event did or did not
-count in each competition. The work is in services/verify/explain.py; this only translates."""
+count in each competition, for an organiser (any event) or for whoever may read a manager (that
+manager's own events: "why wasn't my event counted"). The work is in services/verify/explain.py;
+this only translates."""
 
 from __future__ import annotations
 
@@ -58,6 +60,28 @@ async def explain_event(
     report of the same item; plus dropped duplicates and dead-letter reasons."""
     try:
         return await explain_event_id(settings.kafka_bootstrap, settings.topics, store, event_id, cm_id)
+    except EventNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except (StoreUnavailable, BrokerUnavailable) as exc:
+        raise HTTPException(503, str(exc)) from None
+
+
+@router.get("/api/managers/{cm_id}/events/{event_id}/explain")
+async def explain_own_event(
+    cm_id: str,
+    event_id: str,
+    settings: SettingsDep,
+    store: StoreDep,
+    read_model: ReadModelDep,
+    principal: Reader,
+) -> dict[str, Any]:
+    """The same answer as /api/events/{event_id}/explain, for one of this manager's own events:
+    a viewer may ask for the managers of their sub-branch (as for their page). An event that is
+    not this manager's is not found (404), whoever's it is; so is a refused row whose bytes do not
+    name the manager (a CSV row: an organiser can explain it)."""
+    ensure_manager(principal, read_model.board.org, cm_id)
+    try:
+        return await explain_event_id(settings.kafka_bootstrap, settings.topics, store, event_id, owner=cm_id)
     except EventNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except (StoreUnavailable, BrokerUnavailable) as exc:
