@@ -111,6 +111,23 @@ async def test_the_manager_page_on_a_phone(
             await until(page, "window.meState.scored >= 2", what="the page heard both events")
             assert "新开基本户 +10" in await text_of(page, "#toast")
             await save_screenshot(page, tmp_path / "me-live.png", artefact="me-live.png")
-            assert not page_errors(page), page_errors(page)
+
+            # 为什么这笔没算分: one of 张伟's own events is explained; 王芳's is not found under his page.
+            await page.fill("#why-id", "a2")
+            await page.click("#why-form button")
+            answer = await until(
+                page, "(document.querySelector('#why-answer .why-status') || {}).innerText", what="the answer"
+            )
+            assert answer == "a2：已计分", answer
+            assert "计 +10 分" in await text_of(page, "#why-answer")
+            await page.fill("#why-id", "b0")
+            await page.click("#why-form button")
+            refused = await until(
+                page,
+                "(t => t.includes('找不到') && t)(document.querySelector('#why-answer').innerText)",
+                what="王芳's event refused",
+            )
+            assert "只能查询本人的事件" in refused, refused
+            assert not page_errors(page, ignore=("404",)), page_errors(page)
     finally:
         ledger.stop()

@@ -373,6 +373,41 @@
     toastTimer = setTimeout(() => box.classList.remove("show"), 3500);
   }
 
+  // 为什么这笔没算分: one of this manager's own events, by its id (the API refuses anyone else's).
+  const WHY_STATUS = { counted: "已计分", not_counted: "未计分", dead_letter: "被拒收（未进入计分）", unknown: "未找到计分记录" };
+
+  async function askWhy(event) {
+    event.preventDefault();
+    const id = $("why-id").value.trim();
+    const answer = $("why-answer");
+    if (!id) return;
+    answer.replaceChildren(el("p", { class: "muted" }, "查询中…"));
+    try {
+      const found = await getJson("/api/managers/" + encodeURIComponent(cmId) + "/events/" + encodeURIComponent(id) + "/explain",
+        {}, { quiet: true });
+      answer.replaceChildren(...whyLines(found));
+    } catch (err) {
+      answer.replaceChildren(el("p", { class: "muted" }, err.status === 404 ? `找不到你的事件 ${id}：请核对编号（只能查询本人的事件）`
+        : err.status === 403 ? "无权查询这位客户经理的事件。" : "暂时无法查询，请稍后再试。"));
+    }
+    meState.whyAsked = (meState.whyAsked || 0) + 1;
+  }
+
+  function whyLines(found) {
+    const lines = [el("p", { class: "why-status " + found.status }, `${found.event_id}：${WHY_STATUS[found.status] || found.status}`)];
+    for (const d of found.dead_letters || []) lines.push(el("p", {}, `被拒收：${d.reason}（${d.detail}）`));
+    if (found.duplicates && found.duplicates.note) lines.push(el("p", {}, found.duplicates.note));
+    for (const c of found.competitions || []) {
+      const head = `${c.name || c.competition_id}：${c.counted ? "计 " + signed(c.points_now) + " 分" : "未计分"}`;
+      lines.push(el("p", { class: "why-comp" }, head));
+      const findings = (c.findings || []).map((f) => el("li", {}, f.text));
+      if (findings.length) lines.push(el("ul", { class: "why-findings" }, ...findings));
+    }
+    return lines;
+  }
+
+  $("why-form").addEventListener("submit", askWhy);
+
   // The explain endpoint (issue 10) may not exist on every server: offer 积分明细 only if it does.
   async function probeExplain() {
     try {
