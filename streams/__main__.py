@@ -9,13 +9,16 @@ import sys
 from streams.admin import BrokerUnavailable, ensure_topics
 from streams.agents import app
 from streams.app import settings, topics
-from streams.layout import LayoutChanged, guard
+from streams.layout import LayoutChanged, guard, setting_ignored
 
 
 async def _prepare() -> None:
     """Create missing topics, then refuse to run on topics whose partition count changed."""
     await ensure_topics(settings.kafka_bootstrap, topics, settings.partitions, settings.replication)
-    await guard(settings.kafka_bootstrap, topics)
+    layout = await guard(settings.kafka_bootstrap, topics)
+    ignored = setting_ignored(settings.partitions, layout, topics.validated)
+    if ignored:
+        print(f"worker: {ignored}", file=sys.stderr, flush=True)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from streams.layout.guard import (
     mismatches,
     recorded_layout,
     refusal,
+    setting_ignored,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "mismatches",
     "recorded_layout",
     "refusal",
+    "setting_ignored",
 ]

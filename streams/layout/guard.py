@@ -56,6 +56,18 @@ def refusal(found: list[Mismatch], layout_topic: str) -> str:
     return "\n".join(lines)
 
 
+def setting_ignored(configured: int, layout: dict[str, int], topic: str) -> str | None:
+    """What to tell an operator who changed CAMPAIGNS_PARTITIONS on existing topics, or None."""
+    actual = layout.get(topic)
+    if actual is None or actual == configured:
+        return None
+    return (
+        f"CAMPAIGNS_PARTITIONS is {configured} but {topic} has {actual} partitions: the setting "
+        f"applies only when the topics are created, so this worker runs with {actual}. "
+        f"To grow, see {HOW_TO_GROW}."
+    )
+
+
 def encode(partitions: int) -> bytes:
     return json.dumps({"partitions": partitions}).encode()
 
@@ -65,6 +77,9 @@ def decode(value: bytes) -> int:
 
 
 async def recorded_layout(bootstrap: str, topics: Topics) -> dict[str, int]:
+    if topics.layout not in await describe(bootstrap, [topics.layout]):
+        # Nothing recorded yet; and reading a missing topic would have the broker create it.
+        return {}
     stored = await latest_by_key(bootstrap, TopicPartition(topics.layout, 0))
     return {key.decode(): decode(value) for key, value in stored.items()}
 

@@ -4,6 +4,7 @@ topics whose partition count was changed behind the worker's back refuses to run
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
@@ -44,3 +45,14 @@ async def test_a_worker_refuses_topics_altered_behind_its_back(
     assert "Worker]: Ready" not in refused.stdout.decode()
     # The record is not rewritten by a refused start: the next start refuses too.
     assert await recorded_layout(BOOTSTRAP, topics) == recorded
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "streams.layout", "show"],
+        cwd=ROOT,
+        env=again.env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert shown.returncode == 1
+    (line,) = [row for row in shown.stdout.decode().splitlines() if row.startswith(topics.validated)]
+    assert line.split() == [topics.validated, "4", "6", "<-", "differs"]

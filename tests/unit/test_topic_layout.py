@@ -8,7 +8,7 @@ import pytest
 
 from schemas.topics import Topics
 from streams.admin import topic_config
-from streams.layout import Mismatch, decode, encode, mismatches, refusal
+from streams.layout import Mismatch, decode, encode, mismatches, refusal, setting_ignored
 from streams.replication import Replication
 from streams.settings import StreamSettings
 from streams.topic_identity import TopicIdentity, identities
@@ -90,3 +90,13 @@ def test_metadata_v11_gives_the_cluster_and_topic_ids() -> None:
             "c-1", "p.events.accepted", str(topic_id), partitions=2, replicas=3
         )
     }
+
+
+def test_a_partition_setting_that_differs_from_existing_topics_is_pointed_out() -> None:
+    layout = {"p.events.validated": 4}
+    assert setting_ignored(4, layout, "p.events.validated") is None
+    assert setting_ignored(12, {}, "p.events.validated") is None  # nothing recorded yet
+    note = setting_ignored(12, layout, "p.events.validated")
+    assert note is not None
+    assert "CAMPAIGNS_PARTITIONS is 12 but p.events.validated has 4 partitions" in note
+    assert "docs/operations.md" in note
