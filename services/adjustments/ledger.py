@@ -36,6 +36,8 @@ def adjustment_entries(
     for row in rows:
         reason = str(row["reason"])
         code = code_of(reason)
-        row["reason_code"] = code
+        label = row.get("label")
+        # the label names the code; the reason is read only for entries older than labels
+        row["reason_code"] = label.get("reason_code", code) if isinstance(label, dict) else code
         row["note"] = reason[len(LABEL) + len(code) + 3 :] if code is not None else reason
     return rows

@@ -5,9 +5,11 @@
 - A period closes at the end of its last Shanghai day plus the competition's grace_days; only
   then may it be frozen.
 - The entries a period owns are those whose occurred_at falls on its days, except that the first
-  period also owns what occurred before the window (a rescore is dated at its version's
-  effective_from) and the last also owns what occurred after it (a clawback for an account closed
-  after the window): every entry of the competition belongs to exactly one regular period.
+  period also owns what occurred before the window (an item scored by a version effective before
+  it) and the last also owns what occurred after it (a clawback for an account closed after the
+  window): every entry of the competition belongs to exactly one regular period. A rule change's
+  corrections are dated on the days they correct (streams/core/engine.py), so each period owns
+  its own.
 - After the last regular period come adjustment months ("YYYY-MM" after the window): they own no
   entries and only carry what arrived after the previous freeze. Prizes are paid in regular periods.
 """

@@ -2,16 +2,23 @@
 
 A ledger component is named by the core ("opening", "opening.clawback", "payroll.contest_cap",
 "deposit", "scorecard", "threshold", ...: streams/core/scoring/daily.py and book.py). The
-component alone says "account-opening points"; the entry's reason, written by the core's
-`explain`, says which account ("开立基本户 20（...）"), so an opening of a basic account reads
-新开基本户 on a wall screen. A label never carries an amount of money or a customer's or
-account's id, so it can be shown in privacy mode; the reason can carry both.
+component alone says "account-opening points"; the entry's structured label says what it
+counted ({"kind": "opening", "account_type": "basic"}: streams/core/labels.py), so an opening of
+a basic account reads 新开基本户 on a wall screen. Entries written before labels existed have
+none: for those the reason text the core wrote is read instead. A screen label never carries an
+amount of money or a customer's or account's id, so it can be shown in privacy mode; the reason
+can carry both.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from contextlib import suppress
 
+from schemas.vocabulary import AccountType
+from streams.core.scoring.opening import TYPE_ZH
+from streams.core.scoring.simple import PRODUCT_ZH, VISIT_ZH
 from streams.core.vocabulary import Dimension
 
 # The rule's own points, by the component prefix the core uses (daily.PREFIX).
@@ -49,11 +56,14 @@ RANKING_NAMES = {
 }
 
 
-def component_label(component: str, reason: str = "") -> str:
+def component_label(component: str, reason: str = "", label: Mapping[str, str] | None = None) -> str:
     """新开基本户, 销户扣回, 代发工资, ...; an unknown component is shown as it is named."""
     base, _, adjustment = component.partition(".")
     if adjustment:
         return _SUFFIX.get(adjustment, component)
+    if label is not None:
+        return _labelled(base, label) or _BASE.get(base, component)
+    # an entry older than labels: its reason says what it counted
     if base == "opening" and (found := _OPENED.match(reason)):
         return f"新开{found.group(1)}"
     if base == "product" and (found := _SOLD.match(reason)):
@@ -61,6 +71,17 @@ def component_label(component: str, reason: str = "") -> str:
     if base == "visit" and (found := _VISIT.match(reason)):
         return found.group(1)
     return _BASE.get(base, component)
+
+
+def _labelled(base: str, label: Mapping[str, str]) -> str | None:
+    if base == "opening" and (kind := label.get("account_type")):
+        with suppress(ValueError):
+            return f"新开{TYPE_ZH[AccountType(kind)]}"
+    if base == "product" and (product := label.get("product")) in PRODUCT_ZH:
+        return f"销售{PRODUCT_ZH[product]}"
+    if base == "visit" and (channel := label.get("channel")) in VISIT_ZH:
+        return VISIT_ZH[channel]
+    return None
 
 
 def component_labels(components: list[str]) -> dict[str, str]:

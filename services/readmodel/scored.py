@@ -48,9 +48,9 @@ class RecentScores:
             self.invalid += 1
             log.error("readmodel: ignoring unreadable ledger entry: %s", f"{exc}"[:300])
             return None
-        if entry.event_id.startswith("rescore:"):
-            return None
-        scored = Scored(entry, component_label(entry.component, entry.reason))
+        if entry.correction is not None or entry.event_id.startswith("rescore:"):
+            return None  # a re-score's corrections are not news (older ones carry no `correction`)
+        scored = Scored(entry, component_label(entry.component, entry.reason, entry.label))
         held = self._by_cm.get(entry.cm_id)
         if held is None:
             held = self._by_cm[entry.cm_id] = deque(maxlen=self._per_manager)

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Column, Integer, LargeBinary, String, Table
+from sqlalchemy import JSON, Column, Integer, LargeBinary, String, Table
 
 from services.store.column_types import MONEY_DIGITS, MONEY_PLACES, Money, UtcDateTime
 from services.store.errors import StoreDataError
@@ -70,6 +70,12 @@ def _coerce(table: str, column: Column[Any], value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise StoreDataError(f"{where} must be an integer, got {value!r}")
         return value
+    if isinstance(kind, JSON):
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise StoreDataError(f"{where} must be an object of strings, got {value!r}")
+        return dict(value)
     if isinstance(kind, String):
         if not isinstance(value, str):
             raise StoreDataError(f"{where} must be a string, got {type(value).__name__}")

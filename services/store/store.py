@@ -33,6 +33,7 @@ from services.store.engine import WRITE, build_engine
 from services.store.errors import StoreConflict, StoreDataError, StoreError, translated
 from services.store.rows import checked_row
 from services.store.tables import Base, Competition, DeadLetter, LedgerEntry, ParkedRecord, SinkHeartbeat
+from services.store.upgrade import add_missing_columns
 
 PUBLISHED = "published"
 _BATCH = 1000
@@ -89,6 +90,7 @@ class Store:
         """Create missing tables and indexes; existing ones are left as they are."""
         with self._writing() as conn:
             Base.metadata.create_all(conn)
+            add_missing_columns(conn)
 
     def ping(self) -> None:
         """Return if the database answers, else raise StoreUnavailable."""

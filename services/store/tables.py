@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Index,
@@ -60,6 +61,10 @@ class LedgerEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     # Arrived after the window's grace period: shown as an adjustment, never folded in silently.
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The re-score that wrote the entry ("rescore:<competition>:<n>:<fingerprint>"), else NULL.
+    correction: Mapped[str | None] = mapped_column(String(EVENT_ID_LENGTH))
+    # What the entry counted ({"kind": "opening", "account_type": "basic"}); NULL on older entries.
+    label: Mapped[dict[str, str] | None] = mapped_column(JSON)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

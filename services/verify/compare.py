@@ -118,6 +118,7 @@ def _own_id(row: Mapping[str, Any]) -> str:
         row["cm_id"],
         row["sub_branch_id"],
         row["team_id"],
+        row.get("correction"),
     )
 
 

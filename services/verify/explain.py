@@ -29,6 +29,7 @@ from services.store import Store
 from services.verify.history import definitions, partition_batches
 from services.verify.service import Period
 from streams.admin import partitions_of
+from streams.core.calendar import day_of
 from streams.core.catalog import Catalog
 from streams.core.explain import Verdict, explain_event
 from streams.core.history import readable_events
@@ -83,7 +84,9 @@ def _entry(r: dict[str, Any]) -> dict[str, Any]:
         "competition_id": r["competition_id"],
         "rule_version": r["rule_version"],
         "component": r["component"],
-        "label": component_label(r["component"], r["reason"]),
+        "label": component_label(r["component"], r["reason"], r.get("label")),
+        "counted": r.get("label"),  # what it counted, as the core labelled it (None: an older entry)
+        "correction": r.get("correction"),
         "points": str(r["points"]),
         "reason": r["reason"],
         "late": bool(r["late"]),
@@ -178,7 +181,9 @@ def _published(versions: dict[tuple[str, int, str], Any]) -> Catalog:
     return Catalog(best.values())
 
 
-def _verdict(v: Verdict, entries: list[dict[str, Any]]) -> dict[str, Any]:
+def _verdict(
+    v: Verdict, entries: list[dict[str, Any]], day_corrections: list[dict[str, Any]]
+) -> dict[str, Any]:
     own = [e for e in entries if e["competition_id"] == v.competition_id]
     return {
         "competition_id": v.competition_id,
@@ -195,7 +200,22 @@ def _verdict(v: Verdict, entries: list[dict[str, Any]]) -> dict[str, Any]:
         # Counted, but as the next open month's adjustment: say so beside "counted".
         "late_points": str(sum((Decimal(e["points"]) for e in own if e["late"]), ZERO)),
         "late_note": LATE_NOTE if any(e["late"] for e in own) else None,
+        # A rule change corrects a day that already held points by one entry for the whole day
+        # (streams/core/engine.py): shown here, as the event's own entries predate it.
+        "day_corrections": [e for e in day_corrections if e["competition_id"] == v.competition_id],
     }
+
+
+def _day_corrections(store: Store, event: Envelope, competition_ids: list[str]) -> list[dict[str, Any]]:
+    """The re-scores' corrections of the event's day for its manager (event id `rescore:…:<day>`)."""
+    day = day_of(event.occurred_at)
+    cm_id = participant_of(event)
+    return [
+        _entry(r)
+        for cid in competition_ids
+        for r in store.entries_for(cid, cm_id)
+        if r["event_id"].startswith("rescore:") and day_of(r["occurred_at"]) == day
+    ]
 
 
 async def explain_event_id(
@@ -241,7 +261,10 @@ async def explain_event_id(
     if event is not None:
         catalog = _published(await definitions(bootstrap, topics.competitions))
         verdicts = await asyncio.to_thread(explain_event, event, history, catalog)
-        competitions = [_verdict(v, entries) for v in verdicts]
+        corrections = await asyncio.to_thread(
+            _day_corrections, store, event, [v.competition_id for v in verdicts]
+        )
+        competitions = [_verdict(v, entries, corrections) for v in verdicts]
     if event is None:
         status = "dead_letter" if dead else "unknown"
     elif any(c["counted"] for c in competitions):

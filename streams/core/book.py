@@ -6,6 +6,10 @@ an account's deposits, the scorecard) caches its last value; applying an event r
 buckets the event touched, then the whole-competition adjustments (contest caps, minimum total),
 and the differences are the ledger deltas. So the sum of all deltas always equals the value of
 the set, whatever the arrival order, and an event that changes nothing yields nothing.
+
+The book also remembers on which Shanghai day the ledger holds its points (`dated`: per key and
+day, the sum of the entries written for it), so a re-score can correct each day, and so each
+award period, by what that day is owed (engine.rebuild).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ SCORERS: dict[str, type[Scorer]] = {
 
 Deltas = dict[Key, Decimal]
 Labels = dict[str, str]
+Details = dict[str, dict[str, str]]  # component -> what the event's own item counted
+Dated = dict[Key, dict[int, Decimal]]  # key -> Shanghai day (ordinal) -> points the ledger holds
 NOTHING: dict[Any, Any] = {}  # returned, never filled: an event that touched nothing
 DAILY = frozenset(PREFIX)
 
@@ -59,6 +65,8 @@ class Book:
         self.buckets: dict[str, BucketValue] = {}
         self.totals: dict[Key, Decimal] = {}
         self.day_totals: dict[str, Decimal] = {}  # per day-based kind, before contest caps
+        # None: a state written before days were kept (its entries' days are not known)
+        self.dated: Dated | None = {}
         self.scorers: dict[str, Scorer] = {}
         self._route: dict[str, list[Scorer]] = {}
         self._checks: dict[str, list[Scorer]] = {}
@@ -119,9 +127,10 @@ class Book:
             names |= scorer.buckets()
         return self._refresh(names, ctx, set(self.scorers))
 
-    def observe(self, event: Envelope, ctx: Context) -> tuple[Deltas, Labels, dict[str, str]]:
+    def observe(self, event: Envelope, ctx: Context) -> tuple[Deltas, Labels, dict[str, str], Details]:
         touched: set[str] = set()
         notes: dict[str, str] = {}
+        details: Details = {}
         kinds: set[str] = set()
         for scorer in self._route.get(event.type, ()):
             touch = scorer.observe(event, ctx)
@@ -130,10 +139,25 @@ class Book:
                 kinds.add(scorer.kind)
             if touch.note:
                 notes[touch.note[0]] = touch.note[1]
+            if touch.detail:
+                details[touch.detail[0]] = touch.detail[1]
         if not touched:
-            return NOTHING, NOTHING, notes
+            return NOTHING, NOTHING, notes, details
         deltas, labels = self._refresh(touched, ctx, kinds)
-        return deltas, labels, notes
+        return deltas, labels, notes, details
+
+    def record(self, key: Key, day: int, points: Decimal) -> None:
+        """The ledger got an entry of `points` for `key` on this day (an ordinal)."""
+        if self.dated is None:
+            return
+        days = self.dated.setdefault(key, {})
+        total = days.get(day, ZERO) + points
+        if total:
+            days[day] = total
+        else:
+            days.pop(day, None)
+            if not days:
+                del self.dated[key]
 
     def _refresh(self, names: Iterable[str], ctx: Context, kinds: set[str]) -> tuple[Deltas, Labels]:
         deltas: Deltas = {}
@@ -247,6 +271,7 @@ class Book:
             "final_version": self.final_version,
             "buckets": {name: _bucket_to_list(b) for name, b in sorted(self.buckets.items())},
             "index": {kind: scorer.dump() for kind, scorer in sorted(self.scorers.items())},
+            "dated": None if self.dated is None else _dated_to_list(self.dated),
         }
 
     @classmethod
@@ -264,6 +289,8 @@ class Book:
                     kind = name.split("|", 1)[0]
                     book.day_totals[kind] = book.day_totals.get(kind, ZERO) + points
         book.totals = {k: v for k, v in book.totals.items() if v}
+        raw_dated = obj.get("dated")  # absent in states written before days were kept
+        book.dated = None if raw_dated is None else _dated_from_list(raw_dated)
         scorers: dict[str, Scorer] = {}
         for kind, raw in obj["index"].items():
             scorer = SCORERS[kind]()
@@ -287,6 +314,19 @@ def _bucket_to_list(b: BucketValue) -> list[Any]:
         micros(b.reached_at) if b.reached_at else None,
         _jsonable(b.extra),
     ]
+
+
+def _dated_to_list(dated: Dated) -> list[Any]:
+    """[[component, sub_branch, team, [[day ordinal, points], ...]], ...], in key order."""
+    return [
+        [c, sb, team, [[day, str(p)] for day, p in sorted(days.items())]]
+        for (c, sb, team), days in sorted(dated.items(), key=lambda item: key_order(item[0]))
+        if days
+    ]
+
+
+def _dated_from_list(raw: list[Any]) -> Dated:
+    return {(c, sb, team): {int(day): Decimal(p) for day, p in days} for c, sb, team, days in raw}
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,17 +11,18 @@ adjustments instead of silently rewriting a frozen month.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from schemas.envelope import Envelope
 from schemas.events import AccountClosed, CustomerTransferred, DepositBalance, OrgChanged
 from schemas.routing import participant_of, participants_of
-from streams.core.book import Book, Deltas, Labels, key_order
-from streams.core.calendar import day_of
+from streams.core.book import Book, Dated, Deltas, Details, Labels, key_order
+from streams.core.calendar import day_of, start_of
 from streams.core.catalog import Catalog, as_catalog
 from streams.core.compact import micros
 from streams.core.errors import NeedsRebuild, StateError
+from streams.core.labels import label_of
 from streams.core.lateness import Arrival, is_late
 from streams.core.ledger import LedgerEntry, make_entry
 from streams.core.points import ZERO, fmt
@@ -37,7 +38,8 @@ def _order(item: tuple[Key, Decimal]) -> tuple[str, tuple[int, str], tuple[int, 
 
 def _is_late(competition_id: str, occurred_at: datetime, arrival: Arrival | None) -> bool:
     """Late only when the period owning `occurred_at` was frozen when the record reached the
-    platform; a worker's clock or lag never makes an entry late."""
+    platform; a worker's clock or lag never makes an entry late. A re-score's correction dated in
+    a frozen period is late the same way: carried into the next open period as an adjustment."""
     return is_late(competition_id, occurred_at, arrival)
 
 
@@ -51,15 +53,21 @@ def _entries(
     version: int,
     occurred_at: datetime,
     notes: dict[str, str] | None = None,
+    details: Details | None = None,
     prefix: str = "",
     arrival: Arrival | None = None,
+    correction: str | None = None,
 ) -> list[LedgerEntry]:
+    """The entries for these deltas, recorded in the book on their Shanghai day."""
     out = []
-    for (component, sub_branch, team), points in sorted(deltas.items(), key=_order):
+    day = day_of(occurred_at).toordinal()
+    for key, points in sorted(deltas.items(), key=_order):
         if not points:
             continue
+        component, sub_branch, team = key
         note = notes.get(component) if notes else None
-        reason = note if note else f"{prefix}{labels.get(component, component)} {fmt(points)}"
+        reason = f"{prefix}{note}" if note else f"{prefix}{labels.get(component, component)} {fmt(points)}"
+        book.record(key, day, points)
         out.append(
             make_entry(
                 competition_id=book.cid,
@@ -73,6 +81,8 @@ def _entries(
                 component=component,
                 reason=reason,
                 late=_is_late(book.cid, occurred_at, arrival),
+                correction=correction,
+                label=label_of(component, details.get(component) if details else None),
             )
         )
     return out
@@ -116,16 +126,17 @@ def _score(
 ) -> list[LedgerEntry]:
     """Apply a checked event to one book: the entries it causes."""
     org_move = event.type == "org.changed"
+    details: Details = {}
     if org_move:
         deltas, labels = book.recompute_all(ctx)
         notes: dict[str, str] = {}
     elif book.takes(event.type):
-        deltas, labels, notes = book.observe(event, ctx)
+        deltas, labels, notes, details = book.observe(event, ctx)
     else:
         return []
     if not deltas:
         return []
-    return _event_entries(state, book, ctx, deltas, labels, event, arrival, notes)
+    return _event_entries(state, book, ctx, deltas, labels, event, arrival, notes, details)
 
 
 def _event_entries(
@@ -137,9 +148,10 @@ def _event_entries(
     event: Envelope,
     arrival: Arrival | None,
     notes: dict[str, str] | None = None,
+    details: Details | None = None,
 ) -> list[LedgerEntry]:
     """An event's own entries, from `apply` or from a rebuild it caused: its id, the version in
-    force when it occurred, and the org-move prefix."""
+    force when it occurred, its day, and the org-move prefix."""
     final = ctx.final
     version = ctx.at(event.occurred_at) or final
     return _entries(
@@ -151,6 +163,7 @@ def _event_entries(
         version=version.version,
         occurred_at=event.occurred_at,
         notes=notes,
+        details=details,
         prefix="调整组织归属：" if event.type == "org.changed" else "",
         arrival=arrival,
     )
@@ -218,10 +231,9 @@ def rebuild(
 
     Returns it with the correcting entries: new totals minus `previous`'s, per competition and
     (component, sub-branch, team). `only`: rebuild these competitions; the other books are carried
-    over from `previous` (with `cause` applied to them as `apply` would). With `cause=None` the
-    entries are a re-score (event id `rescore:<competition>:<revision>:<fingerprint>`, the final
-    version, reasons "规则 v<n> 重算：…"); with `cause` (the event that raised NeedsRebuild, part of
-    the history) they carry its id and version, as `apply` would have.
+    over from `previous` (with `cause` applied to them as `apply` would). With `cause` (the event
+    that raised NeedsRebuild, part of the history) they carry its id and version, as `apply` would
+    have. With `cause=None` they are a re-score, dated where they belong (see `_rescored`).
     """
     catalog = as_catalog(competitions)
     seen: set[str] = set()
@@ -272,10 +284,13 @@ def rebuild(
         revision = (old.revision if old else 0) + (0 if cause is not None and same_rules else 1)
         book = Book.fresh(cid, Context(catalog, cid, state.org, state.cm_id), revision)
         ctx = book.context(catalog, state.org, state.cm_id)
+        state.books[cid] = book
+        if cause is None and not same_rules:
+            entries += _rescored(state, book, old, ctx, events, arrival)
+            continue
         for event in events:
             book.index(event, ctx)
         book.recompute_all(ctx)
-        state.books[cid] = book
         entries += _correction(state, book, old, ctx, cause, arrival)
     for cid, book in carried.items():
         state.books.setdefault(cid, book)  # competitions no longer in the catalog stay as they were
@@ -292,30 +307,154 @@ def _correction(
     cause: Envelope | None,
     arrival: Arrival | None,
 ) -> list[LedgerEntry]:
+    """A rebuild caused by an event: the whole difference is that event's, on its day. Without a
+    cause the rules are the ones the book was built with: the history gives the same totals, so
+    there is nothing to correct (and the days the ledger holds are kept as they are)."""
     before = old.totals if old is not None else {}
     deltas: Deltas = {}
     for key in book.totals.keys() | before.keys():
         change = book.totals.get(key, ZERO) - before.get(key, ZERO)
         if change:
             deltas[key] = change
+    book.dated = _copy_dated(old.dated) if old is not None else {}
+    labels = _labels(book, old, deltas)
+    if cause is not None:
+        return _event_entries(state, book, ctx, deltas, labels, cause, arrival)
+    final = ctx.final
+    day = day_of(final.effective_from)
+    correction = f"rescore:{book.cid}:{book.revision}:{book.fingerprint}"
+    return _entries(
+        state,
+        book,
+        deltas,
+        labels,
+        event_id=f"{correction}:{day.isoformat()}",
+        version=final.version,
+        occurred_at=start_of(day),
+        prefix=f"规则 v{final.version} 重算：",
+        arrival=arrival,
+        correction=correction,
+    )
+
+
+def _labels(book: Book, old: Book | None, deltas: Deltas) -> Labels:
     labels: Labels = {}
     for component in {key[0] for key in deltas}:
         label = book.label_of(component)
         labels[component] = old.label_of(component) if label == component and old is not None else label
+    return labels
+
+
+def _copy_dated(dated: Dated | None) -> Dated | None:
+    return None if dated is None else {key: dict(days) for key, days in dated.items()}
+
+
+def _rescored(
+    state: ParticipantState,
+    book: Book,
+    old: Book | None,
+    ctx: Context,
+    events: list[Envelope],
+    arrival: Arrival | None,
+) -> list[LedgerEntry]:
+    """Score the history into the fresh `book` event by event, in the order things happened, and
+    correct the ledger day by day to what the new rules give each day.
+
+    Every event's deltas are dated on its own day, as the stream dates them, so a whole-window
+    figure lands on the day of the event that moved it (the balance, the opening that made a cap
+    bite, the one that reached the minimum total). Per (component, unit) and day:
+    - the ledger held nothing there yet (a competition published over past events, or a day the
+      old rules gave nothing): one entry per event, under the event's own id (found when that
+      event is explained, counted as an event of its month);
+    - it held points: one entry with the day's difference, event id
+      `rescore:<competition>:<revision>:<fingerprint>:<day>`, at the start of that day.
+    Either way each entry names the re-score in `correction`. A state written before the book
+    kept days is taken to hold its points on the final version's first day.
+    """
     final = ctx.final
-    if cause is None:
-        return _entries(
+    correction = f"rescore:{book.cid}:{book.revision}:{book.fingerprint}"
+    prefix = f"规则 v{final.version} 重算："
+    scored: list[tuple[Envelope, Deltas, Labels, dict[str, str], Details]] = []
+    new: Dated = {}
+    labels: Labels = {}
+    for event in events:
+        if isinstance(event, OrgChanged):
+            continue  # already in the org timeline: every day is stamped with its final unit
+        deltas, event_labels, notes, details = book.observe(event, ctx)
+        if not deltas:
+            continue
+        scored.append((event, deltas, event_labels, notes, details))
+        labels.update(event_labels)
+        day = day_of(event.occurred_at).toordinal()
+        for key, points in deltas.items():
+            days = new.setdefault(key, {})
+            days[day] = days.get(day, ZERO) + points
+    rest, rest_labels = book.recompute_all(ctx)  # every bucket is current: nothing, in practice
+    if rest:
+        labels.update(rest_labels)
+        day = (day_of(scored[-1][0].occurred_at) if scored else final.window.end).toordinal()
+        for key, points in rest.items():
+            days = new.setdefault(key, {})
+            days[day] = days.get(day, ZERO) + points
+
+    held = _held(old, final)
+    fresh = {(key, day) for key, days in new.items() for day in days if not held.get(key, {}).get(day)}
+    out: list[LedgerEntry] = []
+    for event, deltas, event_labels, notes, details in scored:
+        day = day_of(event.occurred_at).toordinal()
+        own = {key: points for key, points in deltas.items() if (key, day) in fresh}
+        if own:
+            version = ctx.at(event.occurred_at) or final
+            out += _entries(
+                state,
+                book,
+                own,
+                event_labels,
+                event_id=event.event_id,
+                version=version.version,
+                occurred_at=event.occurred_at,
+                notes=notes,
+                details=details,
+                prefix=prefix,
+                arrival=arrival,
+                correction=correction,
+            )
+    by_day: dict[int, Deltas] = {}
+    for key in new.keys() | held.keys():
+        days, was = new.get(key, {}), held.get(key, {})
+        for day in days.keys() | was.keys():
+            change = days.get(day, ZERO) - was.get(day, ZERO)
+            if change and (key, day) not in fresh:
+                by_day.setdefault(day, {})[key] = change
+    labels.update(_labels(book, old, {key: ZERO for deltas in by_day.values() for key in deltas}))
+    for ordinal, deltas in sorted(by_day.items()):
+        when = date.fromordinal(ordinal)
+        out += _entries(
             state,
             book,
             deltas,
             labels,
-            event_id=f"rescore:{book.cid}:{book.revision}:{book.fingerprint}",
+            event_id=f"{correction}:{when.isoformat()}",
             version=final.version,
-            occurred_at=final.effective_from,
-            prefix=f"规则 v{final.version} 重算：",
+            occurred_at=start_of(when),
+            prefix=prefix,
             arrival=arrival,
+            correction=correction,
         )
-    return _event_entries(state, book, ctx, deltas, labels, cause, arrival)
+    # the ledger now holds the new figures on every day (the per-event entries above recorded
+    # themselves already; this also covers the days corrected by difference)
+    book.dated = {k: kept for k, days in new.items() if (kept := {d: p for d, p in days.items() if p})}
+    return out
+
+
+def _held(old: Book | None, final: Competition) -> Dated:
+    """What the ledger holds for the old book, per key and day."""
+    if old is None:
+        return {}
+    if old.dated is not None:
+        return old.dated
+    day = day_of(final.effective_from).toordinal()
+    return {key: {day: points} for key, points in old.totals.items()}
 
 
 def rescore(

@@ -1,6 +1,10 @@
 """One ledger entry per change of points: the delta a single event (or a rescore) made to one
 component of one participant's score, in one org unit. Summing entries gives the score.
 
+Each entry says what it counted in `label`, a flat map of plain words ({"kind": "opening",
+"account_type": "basic"}; see `streams.core.labels`), so readers never parse the Chinese reason.
+Entries written before labels existed have none (None).
+
 A plain frozen dataclass (the stream mints one per scored event; pydantic construction would be
 a third of the core's cost). from_dict validates through pydantic all the same.
 """
@@ -11,9 +15,9 @@ import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from streams.core.vocabulary import Frozen
 
@@ -26,18 +30,32 @@ def entry_id(
     cm_id: str,
     sub_branch_id: str | None,
     team_id: str | None,
+    correction: str | None = None,
 ) -> str:
-    """Same inputs, same id: a replay or redelivery can never mint a second id for one delta."""
-    raw = "\x1f".join(
-        [competition_id, str(rule_version), event_id, component, cm_id, sub_branch_id or "", team_id or ""]
-    )
+    """Same inputs, same id: a replay or redelivery can never mint a second id for one delta.
+    A re-score's entry for one event (`correction` set) gets an id of its own, apart from the
+    event's live entries; without it the id is what it always was."""
+    parts = [
+        competition_id,
+        str(rule_version),
+        event_id,
+        component,
+        cm_id,
+        sub_branch_id or "",
+        team_id or "",
+    ]
+    if correction is not None:
+        parts.append(correction)
+    raw = "\x1f".join(parts)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     entry_id: str
-    event_id: str  # the event that caused the change, or "rescore:<competition>:<n>:<fingerprint>"
+    # the event that caused the change (or whose item a re-score corrected), or
+    # "rescore:<competition>:<n>:<fingerprint>:<day>" for a re-score's correction of one day
+    event_id: str
     competition_id: str
     rule_version: int
     cm_id: str
@@ -48,6 +66,9 @@ class LedgerEntry:
     component: str
     reason: str
     late: bool = False  # arrived after window end + grace_days: a visible adjustment
+    # "rescore:<competition>:<n>:<fingerprint>" when a re-score wrote the entry, else None
+    correction: str | None = None
+    label: dict[str, str] | None = None  # what it counted; None on entries older than labels
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -58,6 +79,12 @@ class LedgerEntry:
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> LedgerEntry:
         return cls(**dict(_Wire.model_validate(obj)))
+
+
+# A label is a few plain words (streams/core/labels.py): bounded, and free of NUL, which a
+# PostgreSQL text cannot hold.
+LabelKey = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+LabelValue = Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00]*$")]
 
 
 class _Wire(Frozen):
@@ -75,6 +102,8 @@ class _Wire(Frozen):
     component: str
     reason: str
     late: bool = False
+    correction: str | None = Field(default=None, max_length=128)
+    label: Annotated[dict[LabelKey, LabelValue], Field(max_length=16)] | None = None
 
 
 def make_entry(
@@ -90,9 +119,13 @@ def make_entry(
     component: str,
     reason: str,
     late: bool = False,
+    correction: str | None = None,
+    label: dict[str, str] | None = None,
 ) -> LedgerEntry:
     return LedgerEntry(
-        entry_id(competition_id, rule_version, event_id, component, cm_id, sub_branch_id, team_id),
+        entry_id(
+            competition_id, rule_version, event_id, component, cm_id, sub_branch_id, team_id, correction
+        ),
         event_id,
         competition_id,
         rule_version,
@@ -104,4 +137,6 @@ def make_entry(
         component,
         reason,
         late,
+        correction,
+        label,
     )

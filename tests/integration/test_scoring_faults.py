@@ -131,7 +131,9 @@ async def test_a_worker_killed_during_a_rescore_ends_as_the_batch_result(tmp_pat
     ledger = await read_all(topics.ledger)
     assert_ledger_matches(ledger, got)
     corrections = [e for e in ledger_entries(ledger).values() if e["rule_version"] == 2]
-    assert corrections and all(e["event_id"].startswith("rescore:feb-account-opening:") for e in corrections)
+    assert corrections and all(
+        (e["correction"] or "").startswith("rescore:feb-account-opening:") for e in corrections
+    )
 
 
 async def test_a_version_published_while_the_worker_is_down_leaves_ledger_and_standings_agreeing(

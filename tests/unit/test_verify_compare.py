@@ -52,10 +52,13 @@ def test_events_before_the_first_control_record_score_nothing_until_it_arrives()
     publish = Rescore(CID, 1, "published")
     late_rules = _replay([*EVENTS, publish], [COMPS[CID]])
     assert late_rules.controls == 1
-    # the publish re-scores the history: one correcting entry, a rescore id
-    assert {e.event_id.split(":")[0] for e in late_rules.entries.values()} == {"rescore"}
+    # the publish re-scores the history: each event's entries under its own id, marked as the
+    # re-score's correction
+    assert {e.event_id for e in late_rules.entries.values()} == {"e0", "e1", "e2"}
+    assert all((e.correction or "").startswith("rescore:") for e in late_rules.entries.values())
     early_rules = _replay([publish, *EVENTS], [COMPS[CID]])
     assert {e.event_id for e in early_rules.entries.values()} == {"e0", "e1", "e2"}
+    assert all(e.correction is None for e in early_rules.entries.values())
     # either way the books end in the same place, and the entries add up to them
     assert late_rules.totals == early_rules.totals
     assert sum(late_rules.totals.values()) == sum(e.points for e in early_rules.entries.values())

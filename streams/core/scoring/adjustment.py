@@ -60,8 +60,13 @@ class AdjustmentScorer(Scorer):
             return NO_TOUCH
         d = event.data
         self.items[event.event_id] = Adjustment(event.occurred_at, d.points, d.reason_code.value, d.note)
-        note = (COMPONENT, reason_of(d.reason_code.value, d.note)) if explain else None
-        return Touch(frozenset({self._bucket(event.event_id)}), note)
+        if not explain:
+            return Touch(frozenset({self._bucket(event.event_id)}))
+        return Touch(
+            frozenset({self._bucket(event.event_id)}),
+            (COMPONENT, reason_of(d.reason_code.value, d.note)),
+            (COMPONENT, {"reason_code": d.reason_code.value}),
+        )
 
     def _bucket(self, event_id: str) -> str:
         return f"{COMPONENT}|{event_id}"

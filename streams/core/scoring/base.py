@@ -69,6 +69,7 @@ class BucketValue:
 class Touch:
     buckets: frozenset[str]
     note: tuple[str, str] | None = None  # (component, reason) describing the event's own item
+    detail: tuple[str, dict[str, str]] | None = None  # (component, what the item counted: labels.py)
 
 
 NO_TOUCH = Touch(frozenset())

@@ -182,6 +182,17 @@ class DailyScorer(Scorer):
             return None
         return (self.prefix, self.explain(key, hit.version, hit.version.rule(self.kind), hit.scored))
 
+    def detail(self, key: str) -> dict[str, str]:
+        """What the item is, for its entries' labels (streams/core/labels.py): no ids, no amounts."""
+        return {}
+
+    def detailed(self, key: str, explain: bool) -> tuple[str, dict[str, str]] | None:
+        """The item's detail for its own ledger entry (skipped while rebuilding)."""
+        if not explain:
+            return None
+        detail = self.detail(key)
+        return (self.prefix, detail) if detail else None
+
     def _unit(self, day: date, keys: set[str], ctx: Context) -> Unit:
         unit = ctx.org.unit_on(day)
         if unit.sub_branch_id is None:  # org timeline silent: the earliest item's own sub_branch_id

@@ -82,7 +82,7 @@ class DepositScorer(Scorer):
         self.accounts: dict[str, Account] = {}
         self.holdings = Holdings()
         self._labels: dict[tuple[str, str], str] = {}
-        self._touches: dict[str, Touch] = {}
+        self._touches: dict[tuple[str, str | None], Touch] = {}  # (account, category): reused
 
     def check(self, event: Envelope, ctx: Context) -> None:
         if self.spec is None:
@@ -115,14 +115,20 @@ class DepositScorer(Scorer):
         if not isinstance(event, DepositBalance):
             return NO_TOUCH
         account_id = event.data.account_id
-        if not self.holdings.take_balance(self.accounts, account_id, snap_of(event), self.spec, ctx.org):
+        snap = snap_of(event)
+        if not self.holdings.take_balance(self.accounts, account_id, snap, self.spec, ctx.org):
             return NO_TOUCH
-        return self._touch(account_id)
+        return self._touch(account_id, str(snap.category or ""))  # a StrEnum: str() is its value
 
-    def _touch(self, account_id: str) -> Touch:
-        touch = self._touches.get(account_id)
+    def _touch(self, account_id: str, category: str | None = None) -> Touch:
+        """The account's bucket; with a balance's category, what its entry counted (its label)."""
+        touch = self._touches.get((account_id, category))
         if touch is None:
-            touch = self._touches[account_id] = Touch(frozenset({f"{self.kind}|{account_id}"}))
+            detail = None
+            if category is not None and self.spec is not None:
+                detail = ("deposit", {"measure": self.spec.measure, "category": category})
+            touch = Touch(frozenset({f"{self.kind}|{account_id}"}), None, detail)
+            self._touches[(account_id, category)] = touch
         return touch
 
     def buckets(self) -> set[str]:

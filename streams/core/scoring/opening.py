@@ -74,7 +74,9 @@ class OpeningScorer(DailyScorer):
                     d.sub_branch_id,
                 )
                 touched = self.place(account, day_of(event.occurred_at))
-                return Touch(frozenset(touched), self.describe(account, ctx, explain))
+                return Touch(
+                    frozenset(touched), self.describe(account, ctx, explain), self.detailed(account, explain)
+                )
             return NO_TOUCH
         if isinstance(event, AccountClosed):
             account = event.data.account_id
@@ -90,6 +92,15 @@ class OpeningScorer(DailyScorer):
 
     def day_of_item(self, key: str) -> date | None:
         return day_of(self.openings[key].occurred_at)
+
+    def detail(self, key: str) -> dict[str, str]:
+        d = self.openings[key]
+        return {
+            "account_type": d.account_type.value,
+            "segment": d.segment.value,
+            "channel": d.channel.value,
+            "new_firm": "yes" if d.new_firm else "no",
+        }
 
     def item_keys(self) -> list[str]:
         return list(self.openings)

@@ -46,10 +46,17 @@ class ProductScorer(DailyScorer):
         if first is not None and first[:2] <= (event.occurred_at, event.event_id):
             return NO_TOUCH
         self.sales[key] = (event.occurred_at, event.event_id, event.data.product)
-        return Touch(frozenset(self.place(key, day_of(event.occurred_at))), self.describe(key, ctx, explain))
+        return Touch(
+            frozenset(self.place(key, day_of(event.occurred_at))),
+            self.describe(key, ctx, explain),
+            self.detailed(key, explain),
+        )
 
     def day_of_item(self, key: str) -> date | None:
         return day_of(self.sales[key][0])
+
+    def detail(self, key: str) -> dict[str, str]:
+        return {"product": self.sales[key][2].value}
 
     def item_keys(self) -> list[str]:
         return list(self.sales)
@@ -91,10 +98,14 @@ class VisitScorer(DailyScorer):
         return Touch(
             frozenset(self.place(event.event_id, day_of(event.occurred_at))),
             self.describe(event.event_id, ctx, explain),
+            self.detailed(event.event_id, explain),
         )
 
     def day_of_item(self, key: str) -> date | None:
         return day_of(self.visits[key][0])
+
+    def detail(self, key: str) -> dict[str, str]:
+        return {"channel": self.visits[key][1].value}
 
     def item_keys(self) -> list[str]:
         return list(self.visits)

@@ -84,7 +84,8 @@ def test_totals_per_manager_and_explanation_order(store: Store) -> None:
     first = explained[0]
     assert set(first) == {
         "entry_id", "event_id", "competition_id", "rule_version", "cm_id", "sub_branch_id",
-        "team_id", "occurred_at", "points", "component", "reason", "late", "recorded_at",
+        "team_id", "occurred_at", "points", "component", "reason", "late", "correction", "label",
+        "recorded_at",
     }  # fmt: skip
     assert first["sub_branch_id"] == "sb-7" and first["team_id"] is None
     assert first["recorded_at"].tzinfo is not None
@@ -270,3 +271,34 @@ def test_competition_versions(store: Store) -> None:
 def test_competition_definitions_must_be_plain_json(store: Store) -> None:
     with pytest.raises(StoreDataError, match="JSON"):
         store.save_competition("spring-2025", 1, "draft", {"points": Decimal("1.5")})
+
+
+def test_labels_and_corrections_round_trip_and_older_entries_read_as_none(store: Store) -> None:
+    label = {"kind": "opening", "account_type": "basic"}
+    store.add_ledger_entries(
+        [
+            entry("new", label=label, correction="rescore:spring-2025:2:abc"),
+            entry("old"),  # written before labels existed
+        ]
+    )
+    rows = {r["entry_id"]: r for r in store.entries_for("spring-2025", "cm-1")}
+    assert rows["new"]["label"] == label
+    assert rows["new"]["correction"] == "rescore:spring-2025:2:abc"
+    assert rows["old"]["label"] is None and rows["old"]["correction"] is None
+
+
+@pytest.mark.parametrize("label", [["kind"], {"kind": 1}, "opening"])
+def test_a_label_must_be_an_object_of_strings(store: Store, label: Any) -> None:
+    with pytest.raises(StoreDataError):
+        store.add_ledger_entries([entry("x", label=label)])
+
+
+def test_a_database_made_before_labels_gets_the_new_columns(store: Store) -> None:
+    """create_all leaves an existing table as it is: the columns added since are added empty."""
+    with store._writing() as conn:
+        conn.exec_driver_sql("ALTER TABLE ledger_entries DROP COLUMN label")
+        conn.exec_driver_sql("ALTER TABLE ledger_entries DROP COLUMN correction")
+    store.create_schema()
+    store.add_ledger_entries([entry("after", label={"kind": "visit", "channel": "phone"})])
+    (row,) = store.entries_for("spring-2025", "cm-1")
+    assert row["label"] == {"kind": "visit", "channel": "phone"}

@@ -50,7 +50,7 @@ def test_rebuild_matches_a_fresh_batch_and_is_idempotent() -> None:
         with pytest.raises(NeedsRebuild):
             rescore(state, [V1, V2])  # without the history the state cannot re-score itself
         state, entries = rebuild(cm, history, [V1, V2], state)
-        assert all(x.rule_version == 2 and x.event_id.startswith("rescore:") for x in entries)
+        assert all(x.rule_version == 2 and (x.correction or "").startswith("rescore:") for x in entries)
         assert before + sum((x.points for x in entries), Decimal(0)) == Decimal(V2_TOTALS[cm])
         assert standings(state)[0].to_dict() == fresh[("feb-opening-2025", cm)].to_dict()
         assert rescore(state, [V1, V2]) == []

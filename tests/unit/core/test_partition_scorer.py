@@ -121,7 +121,11 @@ def test_a_control_run_pins_the_version_and_rescores_the_history_before_it() -> 
     assert scorer.pinned == {f"{CID}:1": "published"} and outcome.rules_changed
     assert history.asked == [(None, len(EVENTS))]  # one pass over the history before the run
     assert [r.competitions for r in outcome.rescored] == [frozenset({CID})]
-    assert outcome.entries and all(e.event_id.startswith(f"rescore:{CID}:") for e in outcome.entries)
+    # a publish over scored events books them under their own ids, marked as the re-score's
+    assert outcome.entries and all(
+        (e.correction or "").startswith(f"rescore:{CID}:") for e in outcome.entries
+    )
+    assert {e.event_id for e in outcome.entries} <= {e.event_id for e in EVENTS}
     assert _totals(scorer) == _fresh(V1)
     # the other order: rules first, then the events, ends in the same books
     early, early_history = _scorer(V1)
