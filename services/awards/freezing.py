@@ -38,6 +38,8 @@ _freezes: Table = PeriodFreeze.__table__  # type: ignore[assignment]
 _lines: Table = FreezeLine.__table__  # type: ignore[assignment]
 _members: Table = FreezeMember.__table__  # type: ignore[assignment]
 
+# A re-score's correction of a whole day ("rescore:<competition>:<n>:<fingerprint>:<day>") is not
+# an event; its entries for single events carry the events' own ids and count like any other.
 _RESCORE = "rescore:"
 _INSERT_BATCH = 5000
 

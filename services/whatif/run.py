@@ -183,6 +183,6 @@ def _score_manager(
     for catalog, into in ((before, out.before), (after, out.after)):
         if cid not in catalog.ids:
             continue
-        state, _ = rebuild(cm_id, events, catalog, None)
+        state, _ = rebuild(cm_id, events, catalog, None, dated=False)  # standings only
         into += [s.to_dict() for s in standings(state) if s.competition_id == cid]
     out.score_s += time.perf_counter() - scoring

@@ -79,8 +79,8 @@ def explain_event(
     catalog = as_catalog(competitions)
     cm_id = participant_of(event)
     others = [e for e in history if e.event_id != event.event_id and cm_id in participants_of(e)]
-    with_it, _ = rebuild(cm_id, [*others, event], catalog, None)
-    without, _ = rebuild(cm_id, others, catalog, None)
+    with_it, _ = rebuild(cm_id, [*others, event], catalog, None, dated=False)
+    without, _ = rebuild(cm_id, others, catalog, None, dated=False)
     out = []
     for cid in catalog.ids:
         book = with_it.books[cid]
