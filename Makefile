@@ -4,10 +4,10 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: help install kafka-start kafka-stop pg-start pg-stop run stop test test-unit test-integration test-e2e lint schemas bench faults clean
+.PHONY: help install kafka-start kafka-stop pg-start pg-stop run stop rotate-dev-credentials test test-unit test-integration test-e2e lint schemas bench faults clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	python3.11 -m venv .venv
@@ -39,11 +39,14 @@ pg-start: ## install (if missing) and start the project's PostgreSQL on 127.0.0.
 pg-stop: ## stop the project's PostgreSQL
 	deploy/postgres/pg.sh stop
 
-run: install ## start Kafka, workers, API and the demo on embedded defaults; prints the URL
+run: install ## start Kafka, workers, API and the demo on embedded defaults; prints the URLs (dev credentials kept)
 	deploy/local/run.sh start
 
 stop: ## stop everything `make run` started
 	deploy/local/run.sh stop
+
+rotate-dev-credentials: $(STAMP) ## new dev admin password, keys and display token for `make run` (the old stop working)
+	deploy/local/run.sh rotate-credentials
 
 test: install ## install and start Kafka + PostgreSQL, run unit, integration and e2e tests, stop them
 	deploy/local/test.sh

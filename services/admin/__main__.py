@@ -7,7 +7,9 @@
     list                                users and keys (never a secret)
     revoke KEY_ID                       a key or display token stops working at once
     disable-user NAME
-    dev-bootstrap [--write FILE]        development only: a dev admin, keys and a display token
+    dev-bootstrap [--write FILE]        development only: a dev admin, keys and a display token,
+                                        kept from FILE while the database still accepts them
+    rotate-dev [--write FILE]           development only: all new dev credentials (the old stop working)
 
 Keys are printed once, when made; only their argon2 hashes are stored. Every change is audited
 with the actor "cli:<login name>".
@@ -17,13 +19,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
-import secrets
-import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
+from services.admin import dev_credentials
 from services.settings import ServiceSettings
 from services.store import Store, StoreError
 from services.store.credentials import Credentials
@@ -69,9 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     disable = sub.add_parser("disable-user", help="a user can no longer log in")
     disable.add_argument("username")
-    dev = sub.add_parser("dev-bootstrap", help="development only: dev admin, keys and display token")
-    dev.add_argument("--write", type=Path, help="also write them to this file (mode 600)")
-    dev.add_argument("--sub-branch", default=DEV_SUB_BRANCH)
+    for name, help_text in (
+        ("dev-bootstrap", "development only: dev admin, keys and display token (kept if still valid)"),
+        ("rotate-dev", "development only: new dev admin password, keys and display token"),
+    ):
+        dev = sub.add_parser(name, help=help_text)
+        dev.add_argument(
+            "--write", type=Path, help="read the previous ones from and write to this file (mode 600)"
+        )
+        dev.add_argument("--sub-branch", default=DEV_SUB_BRANCH)
     return parser
 
 
@@ -117,8 +122,8 @@ def _command(args: argparse.Namespace, settings: ServiceSettings, credentials: C
     elif args.command == "disable-user":
         credentials.disable_user(args.username, actor=actor)
         print(f"user {args.username} disabled")
-    elif args.command == "dev-bootstrap":
-        return _dev_bootstrap(args, settings, credentials)
+    elif args.command in ("dev-bootstrap", "rotate-dev"):
+        return _dev_credentials(args, settings, credentials)
     return 0
 
 
@@ -133,41 +138,26 @@ def _list(credentials: Credentials) -> None:
         print(f"key   {key['key_id']:<20} {key['role']}{scope}  {state}  {key['label']}")
 
 
-def _dev_bootstrap(args: argparse.Namespace, settings: ServiceSettings, credentials: Credentials) -> int:
-    """Fresh development credentials on every `make run`: the previous dev keys are revoked and
-    the dev admin gets a new password (nothing is ever a fixed, known secret)."""
+def _dev_credentials(args: argparse.Namespace, settings: ServiceSettings, credentials: Credentials) -> int:
+    """`make run`'s credentials (services/admin/dev_credentials.py): dev-bootstrap keeps those of
+    --write FILE that still work, so a second `make run` locks nobody out; rotate-dev makes all anew.
+    Never a fixed, known secret."""
     if settings.environment != "development":
-        print("admin: dev-bootstrap runs only with CAMPAIGNS_ENVIRONMENT=development", file=sys.stderr)
+        print(f"admin: {args.command} runs only with CAMPAIGNS_ENVIRONMENT=development", file=sys.stderr)
         return 2
-    actor = "cli:dev-bootstrap"
-    for key in credentials.api_keys():
-        if key["created_by"] == actor and key["revoked_at"] is None:
-            credentials.revoke_key(key["key_id"], actor=actor)
-    password = secrets.token_urlsafe(12)
-    if any(u["username"] == "dev-admin" for u in credentials.users()):
-        credentials.set_password("dev-admin", password, actor=actor)
+    if args.command == "rotate-dev":
+        made = dev_credentials.rotate(credentials, args.sub_branch)
+        print("admin: new dev credentials; the previous ones no longer work", file=sys.stderr)
     else:
-        credentials.create_user("dev-admin", password, "admin", actor=actor)
-    made: dict[str, Any] = {
-        "CAMPAIGNS_DEV_ADMIN_USER": "dev-admin",
-        "CAMPAIGNS_DEV_ADMIN_PASSWORD": password,
-        "CAMPAIGNS_DEV_ORGANISER_KEY": credentials.create_key("organiser", "dev organiser", actor=actor)[0],
-        "CAMPAIGNS_DEV_SOURCE_KEY": credentials.create_key("source", "dev source", actor=actor)[0],
-        "CAMPAIGNS_DEV_DISPLAY_TOKEN": credentials.create_key(
-            "display", f"dev screen {args.sub_branch}", sub_branch_id=args.sub_branch, actor=actor
-        )[0],
-    }
-    base = f"http://{settings.api_host}:{settings.api_port}"
-    made["CAMPAIGNS_DEV_SCREEN_URL"] = (
-        f"{base}/screen?sub_branch={args.sub_branch}&token={made['CAMPAIGNS_DEV_DISPLAY_TOKEN']}"
-    )
-    # Quoted for the shell: run.sh sources the file, and the screen URL holds an `&`.
-    text = "".join(f"{k}={shlex.quote(v)}\n" for k, v in made.items())
+        previous = dev_credentials.read(args.write) if args.write else {}
+        made, fresh = dev_credentials.bootstrap(credentials, previous, args.sub_branch)
+        if fresh:
+            print(f"admin: dev credentials made: {', '.join(fresh)}", file=sys.stderr)
+        else:
+            print(f"admin: dev credentials kept from {args.write}", file=sys.stderr)
+    text = made.text(f"http://{settings.api_host}:{settings.api_port}")
     if args.write:
-        args.write.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(args.write, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        dev_credentials.write(args.write, text)
     print(text, end="")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from services.api.app import create_app
+from services.api.log_redaction import log_config
 from services.settings import ServiceSettings
 
 SHUTDOWN_GRACE_SECONDS = 3
@@ -19,6 +20,7 @@ def main() -> None:
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
+        log_config=log_config(),  # tokens and keys cut out of the access log (log_redaction.py)
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 

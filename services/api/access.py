@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from schemas import SHANGHAI
 from services.readmodel.org import OrgDirectory
@@ -164,15 +165,28 @@ def access_of(request: Request) -> Access:
 # --- dependencies (plain functions: FastAPI runs them in its thread pool, off the event loop,
 # since checking a key may read the database and run argon2) ---------------------------------
 
+# Declares the Bearer key in the OpenAPI document (every route that takes a credential names it),
+# so /docs has an Authorize button that sends `Authorization: Bearer <key>`. It decides nothing:
+# identify() reads the header itself (and the ?token= and the cookie).
+bearer_scheme = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="cmp.<key id>.<secret>",
+    description="An API key or display token (python -m services.admin create-key; `make run` "
+    "writes dev keys to .run/dev-credentials). Wall screens may send a display token as ?token= "
+    "on GET instead; the console uses its login cookie.",
+    auto_error=False,
+)
+BearerDeclared = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
 
-def current_principal(request: Request) -> Principal:
+
+def current_principal(request: Request, _: BearerDeclared = None) -> Principal:
     principal = access_of(request).identify(request)
     if principal is None:
         raise _unauthorized(UNAUTHENTICATED)
     return principal
 
 
-def optional_principal(request: Request) -> Principal | None:
+def optional_principal(request: Request, _: BearerDeclared = None) -> Principal | None:
     return access_of(request).identify(request)
 
 
@@ -181,7 +195,7 @@ def require(role: str) -> Callable[[Request], Principal]:
     if role not in _RANK:
         raise ValueError(f"unknown role {role!r}")
 
-    def dependency(request: Request) -> Principal:
+    def dependency(request: Request, _: BearerDeclared = None) -> Principal:
         principal = current_principal(request)
         if not principal.at_least(role):
             raise _forbidden(f"needs the {role} role; you are {principal.role}")
@@ -191,14 +205,14 @@ def require(role: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def require_read(request: Request) -> Principal:
+def require_read(request: Request, _: BearerDeclared = None) -> Principal:
     principal = current_principal(request)
     if principal.role == "source":
         raise _forbidden("a source key only sends events to /ingest")
     return principal
 
 
-def require_source(request: Request) -> Principal:
+def require_source(request: Request, _: BearerDeclared = None) -> Principal:
     principal = current_principal(request)
     if principal.role not in ("source", "admin") or principal.kind != "key":
         raise _forbidden("ingest needs a source key")

@@ -108,6 +108,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 schedule.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await schedule
+            # The what-if processes (services/whatif/pool.py), if a preview ever started them:
+            # nothing else would end them, uvicorn's exit skips atexit hooks.
+            whatif = getattr(app.state, "whatif", None)
+            if whatif is not None:
+                await asyncio.to_thread(whatif.close)
             await read_model.stop()
             await publisher.stop()
             store.close()

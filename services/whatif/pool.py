@@ -8,13 +8,21 @@ events all live in one partition), and their standings are ranked and compared h
 processes are spawned (not forked: the API runs aiokafka's threads) on first use and kept for the
 next preview. At most `max_waiting` requests queue behind the running one; beyond that the API
 answers 429 at once.
+
+The API's shutdown closes the pool (services/api/app.py): uvicorn ends a SIGTERMed process by
+raising the signal again, so no atexit hook runs, and processes left waiting for work would
+outlive it (with multiprocessing's resource tracker), reparented to PID 1. A process also asks
+Linux to end it when the API dies without a shutdown (SIGKILL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import multiprocessing
+import signal
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -72,12 +80,37 @@ class PreviewPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                max_workers=self._processes, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self._processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_end_with_parent,
             )
-            atexit.register(self.close)  # a preview still running when the API stops is dropped
+            atexit.register(self.close)
         return self._executor
 
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+    def close(self, timeout: float = 5.0) -> None:
+        """Ends the preview processes now: a preview still running is dropped (its request gets
+        an error; the API is stopping anyway). Safe to call twice."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # Read before shutdown, which forgets them; a private attribute, but the only handle on
+        # the processes: shutdown() alone lets a running preview finish, up to a minute.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+
+
+def _end_with_parent() -> None:
+    """In each preview process: SIGTERM when the API process dies, however it dies (Linux's
+    PR_SET_PDEATHSIG; elsewhere nothing)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
