@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,17 @@ class Platform:
     def stop(self) -> str:
         return self.script("stop").stdout
 
+    def stop_process(self, name: str, timeout: float = 30) -> None:
+        """SIGTERM one of the platform's processes (e.g. the demo, for a quiet stream), by its pid file."""
+        pid_file = self.run_dir / "pids" / f"{name}.pid"
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while Path(f"/proc/{pid}").exists() and not _zombie(pid):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} (pid {pid}) did not stop in {timeout}s")
+            time.sleep(0.2)
+
     def logs(self) -> dict[str, Path]:
         folder = self.run_dir / "logs"
         return {p.stem: p for p in sorted(folder.glob("*.log"))} if folder.is_dir() else {}
@@ -116,3 +128,10 @@ class Platform:
         for process in self.leftovers():
             with contextlib.suppress(OSError):
                 os.kill(process.pid, signal.SIGKILL)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
