@@ -55,6 +55,9 @@ class Worker:
                 log.warning("worker: %s does not exist; looking again in 2 s", topic)
             except BrokerUnavailable as exc:
                 log.warning("worker: %s; looking again in 2 s", exc)
+            except Exception:
+                # Nothing may end the pipeline task here: the loops would never start.
+                log.exception("worker: cannot look up %s; looking again in 2 s", topic)
             await asyncio.sleep(2.0)
 
 
