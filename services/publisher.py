@@ -48,24 +48,37 @@ class Publisher:
             raise PublishError(f"Kafka refused the message: {exc}") from None
 
     async def competition(self, comp: Competition) -> None:
-        """Publish a competition version, then ask every scoring partition to re-score.
+        """Publish a competition version straight away: its record, then every partition's
+        control record. For tests and the demo; the API publishes through its outbox
+        (services/api/relay.py), which sends the same two parts."""
+        await self.version_record(comp.id, comp.version, comp.status, comp.model_dump_json().encode())
+        await self.control_records(Rescore(comp.id, comp.version, comp.status))
 
-        The version goes to the compacted competitions topic under its own key; the control
-        records follow on each partition of the validated topic (see schemas/control.py)."""
-        key = competition_key(comp.id, comp.version, comp.status)
-        await self._send(self._topics.competitions, key, comp.model_dump_json().encode(), None)
-        order = Rescore(comp.id, comp.version, comp.status)
-        partitions = await self._producer.partitions_for(self._topics.validated)
-        for partition in sorted(partitions):
-            try:
-                await self._producer.send_and_wait(
+    async def version_record(self, competition_id: str, version: int, status: str, value: bytes) -> None:
+        """A version on the compacted competitions topic, under its own key (schemas/control.py):
+        sending it again replaces it with itself."""
+        key = competition_key(competition_id, version, status)
+        await self._send(self._topics.competitions, key, value, None)
+
+    async def control_records(self, order: Rescore) -> None:
+        """Ask every scoring partition to re-score: one control record on each partition of the
+        validated topic, sent together, returning once all are stored. A partition that has
+        pinned the version already skips a repeat."""
+        try:
+            partitions = await self._producer.partitions_for(self._topics.validated)
+            pending = [
+                await self._producer.send(
                     self._topics.validated,
                     value=order.encode(),
                     partition=partition,
                     headers=[(CONTROL_HEADER, b"rescore")],
                 )
-            except KafkaError as exc:
-                raise PublishError(f"Kafka refused the re-score request: {exc}") from None
+                for partition in sorted(partitions)
+            ]
+            for future in pending:
+                await future
+        except KafkaError as exc:
+            raise PublishError(f"Kafka refused the re-score request: {exc}") from None
 
     async def freeze_notice(self, notice: FreezeNotice) -> None:
         """Tell every scoring partition that a period is frozen (schemas/control.py). Sent again

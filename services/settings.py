@@ -74,6 +74,15 @@ class ServiceSettings(SharedSettings):
     # each awards period whose cutoff has passed, through the same gate (0: off, freeze by hand or
     # by an award run). Several API replicas may all run it: a freeze happens once.
     auto_freeze_seconds: float = Field(default=0.0, ge=0)
+    # Publishing (services/api/relay.py): a publish or close answers once its fan-out to the
+    # workers is done or after publish_wait_seconds ("fan-out pending"; the relay goes on). The
+    # relay also looks for pending fan-outs every fanout_poll_seconds; /readyz reports one pending
+    # for longer than fanout_stale_seconds as not ready.
+    publish_wait_seconds: float = Field(default=10.0, ge=0)
+    fanout_poll_seconds: float = Field(default=5.0, gt=0)
+    fanout_stale_seconds: float = Field(default=60.0, gt=0)
+    # Kill tests only: "<point>:<n>" SIGKILLs the API at that point (streams/pipeline/fault.py).
+    fault: str = ""
 
     @property
     def sink_name(self) -> str:

@@ -15,6 +15,7 @@ from services.api.access import start_access
 from services.api.content_type import JsonBodies
 from services.api.errors import install_error_handlers
 from services.api.openapi_problems import install_problem_schema
+from services.api.relay import Relay
 from services.api.routes import (
     adjustments,
     audit,
@@ -41,8 +42,10 @@ from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
 from services.store import Store
+from services.store.outbox import Outbox
 from streams.admin import ensure_topics
 from streams.core.rules import Competition
+from streams.pipeline import fault
 
 
 def _pinned(at: datetime | None) -> Callable[[], datetime] | None:
@@ -96,14 +99,20 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         # Only read, for /readyz: the sink's heartbeat and parked records. Connects on first use.
         store = Store.from_url(settings.database_url)
         start_access(app.state, store, settings)  # users, keys, sessions (services/api/access.py)
+        # Publishing's outbox: finish what an earlier process left pending, then follow new rows.
+        fault.arm(settings.fault)
+        relay = Relay(Outbox(store), publisher, settings.fanout_poll_seconds)
+        relay.start()
         app.state.settings = settings
         app.state.publisher = publisher
         app.state.read_model = read_model
         app.state.store = store
+        app.state.relay = relay
         schedule = _scheduled_freeze(settings, store, publisher, read_model)
         try:
             yield
         finally:
+            await relay.stop()
             if schedule is not None:
                 schedule.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.api.relay import Relay
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
@@ -40,3 +41,11 @@ def _store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(_store)]
+
+
+def _relay(request: Request) -> Relay:
+    relay: Relay = request.app.state.relay
+    return relay
+
+
+RelayDep = Annotated[Relay, Depends(_relay)]

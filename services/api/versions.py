@@ -1,7 +1,9 @@
 """Publishing and closing a competition version from the API: checked against the SQL record and
-what this replica has read, sent to Kafka (where the workers take it), then recorded in SQL with
-the audit entry. Kafka first: if the record then fails the client is told to try again, and
-trying again is harmless (the same version on the compacted topic, the same SQL row)."""
+what this replica has read, then recorded in SQL with its audit entry and its fan-out to the
+workers, in one transaction (services/store/outbox.py). The SQL row is the truth: the relay
+(services/api/relay.py) sends the version record and every partition's control record, after
+any crash too. The answer waits for that fan-out up to `publish_wait_seconds`; the row's
+`fanout.state` says whether it is done or still pending."""
 
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from services.api.access import Principal
 from services.api.errors import FieldError
-from services.publisher import Publisher, PublishError
+from services.api.relay import Relay
 from services.readmodel import ReadModel
 from services.store import Store, StoreConflict, StoreDataError, StoreError, StoreUnavailable
 from services.store.competition_records import CLOSED, DRAFT, PUBLISHED, CompetitionRecords
+from services.store.outbox import PENDING
 from streams.core.rules import Competition
 
 T = TypeVar("T")
@@ -52,10 +55,17 @@ def ensure_known_participants(participants: list[str], read_model: ReadModel) ->
 
 
 async def put_version(
-    comp: Competition, principal: Principal, store: Store, read_model: ReadModel, publisher: Publisher
+    comp: Competition,
+    principal: Principal,
+    store: Store,
+    read_model: ReadModel,
+    relay: Relay,
+    wait_seconds: float,
 ) -> dict[str, Any]:
     """POST /api/competitions and the console's publish/close: the definition's own status says
-    what to do. A draft is kept in SQL only; published and closed go to Kafka and SQL."""
+    what to do. A draft is kept in SQL only; published and closed are recorded with their fan-out.
+    Two publishes of one version at once: the first to commit wins, the other is judged against
+    it (409 if its definition differs)."""
     if comp.status != CLOSED:  # closing changes nothing but the status
         ensure_known_participants(comp.participants, read_model)
     records = CompetitionRecords(store)
@@ -84,15 +94,38 @@ async def put_version(
         raise HTTPException(
             409, f"version {comp.version} of {comp.id} is already {known.status}; publish a new version"
         )
-    try:
-        await publisher.competition(comp)
-    except PublishError as exc:
-        raise HTTPException(503, str(exc)) from None
     if comp.status == PUBLISHED or current is None or current["status"] == DRAFT:
-        row, _ = await stored(records.publish, {**definition, "status": PUBLISHED}, actor=principal.actor)
+        row, _ = await stored(
+            records.publish, {**definition, "status": PUBLISHED}, actor=principal.actor, announce=True
+        )
     if comp.status == CLOSED:
-        row, _ = await stored(records.close, comp.id, comp.version, actor=principal.actor)
+        row, _ = await stored(records.close, comp.id, comp.version, actor=principal.actor, announce=True)
+    fanout = row["fanout"]
+    if fanout is not None and fanout["state"] == PENDING:
+        await relay.wait(fanout["id"], wait_seconds)
+        # Done here, by another replica's relay, or still pending: the record says which.
+        again = await stored(records.get, comp.id, comp.version)
+        row = again if again is not None else row
     return row
+
+
+def fanout_view(fanout: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A version's latest fan-out as the API shows it (None: nothing announced through the outbox,
+    e.g. a draft, or a version stored before the outbox existed)."""
+    if fanout is None:
+        return None
+    return {
+        "state": fanout["state"],
+        "status": fanout["status"],
+        "queued_at": _iso(fanout["created_at"]),
+        "done_at": _iso(fanout["done_at"]),
+        "attempts": fanout["attempts"],
+        "last_error": fanout["last_error"],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _without_status(definition: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, update
 
 from services.console.diff import diff
-from services.store import audit
+from services.store import audit, outbox
 from services.store.access_tables import CompetitionAuthor
 from services.store.errors import StoreConflict, StoreDataError
 from services.store.rows import checked_row
@@ -69,7 +69,8 @@ class CompetitionRecords:
                     f"version {version} of {cid} exists already; edit it or make version {version + 1}"
                 )
             previous = self._previous(conn, cid, version)
-            self._insert(conn, cid, version, DRAFT, document, None)
+            if not self._insert(conn, cid, version, DRAFT, document, None):
+                raise StoreConflict(f"version {version} of {cid} was just stored by another request")
             self._new_authors(conn, cid, version, actor, now)
             audit.record(
                 conn,
@@ -110,11 +111,23 @@ class CompetitionRecords:
             )
         return self._expect(cid, version)
 
-    def publish(self, definition: dict[str, Any], *, actor: str) -> tuple[dict[str, Any], bool]:
+    def publish(
+        self, definition: dict[str, Any], *, actor: str, announce: bool = False
+    ) -> tuple[dict[str, Any], bool]:
         """Record a version as published: a draft of it becomes published (its definition may be
         the draft's, edited at the last moment), or it is stored published straight away.
         Publishing the same definition again changes nothing (returns False); a different one,
-        or a closed version, is StoreConflict."""
+        or a closed version, is StoreConflict. Of two publishes of one new version at the same
+        moment, the one that commits first wins; the other is then judged against it.
+
+        `announce`: also queue the fan-out to the workers (services/store/outbox.py) in the same
+        transaction; publishing the same definition again queues it again unless one is pending."""
+        try:
+            return self._publish(definition, actor, announce)
+        except _Raced:
+            return self._publish(definition, actor, announce)
+
+    def _publish(self, definition: dict[str, Any], actor: str, announce: bool) -> tuple[dict[str, Any], bool]:
         cid, version = _identity(definition)
         document = {**definition, "status": PUBLISHED}
         now = datetime.now(UTC)
@@ -122,13 +135,16 @@ class CompetitionRecords:
             current = self._row(conn, cid, version, lock=True)
             if current is not None and current["status"] != DRAFT:
                 if current["status"] == PUBLISHED and _same(json.loads(current["definition"]), document):
+                    if announce:
+                        self._announce_again(conn, cid, version, PUBLISHED, current["definition"], now)
                     return self._expect_in(conn, cid, version), False
                 raise StoreConflict(
                     f"version {version} of {cid} is already {current['status']}; publish a new version"
                 )
             previous = self._previous(conn, cid, version)
             if current is None:
-                self._insert(conn, cid, version, PUBLISHED, document, now)
+                if not self._insert(conn, cid, version, PUBLISHED, document, now):
+                    raise _Raced
                 self._new_authors(conn, cid, version, actor, now, published_by=actor)
             else:
                 conn.execute(
@@ -137,6 +153,8 @@ class CompetitionRecords:
                     .values(status=PUBLISHED, definition=_to_json(document), published_at=now)
                 )
                 self._touch(conn, cid, version, actor, now, published_by=actor)
+            if announce:
+                outbox.enqueue(conn, cid, version, PUBLISHED, _to_json(document), now)
             audit.record(
                 conn,
                 actor,
@@ -147,14 +165,19 @@ class CompetitionRecords:
             )
             return self._expect_in(conn, cid, version), True
 
-    def close(self, competition_id: str, version: int, *, actor: str) -> tuple[dict[str, Any], bool]:
-        """A published version becomes closed (False if it already was); a draft cannot be closed."""
+    def close(
+        self, competition_id: str, version: int, *, actor: str, announce: bool = False
+    ) -> tuple[dict[str, Any], bool]:
+        """A published version becomes closed (False if it already was); a draft cannot be closed.
+        `announce` as for `publish`."""
         now = datetime.now(UTC)
         with self._store._writing() as conn:
             current = self._row(conn, competition_id, version, lock=True)
             if current is None:
                 raise StoreDataError(f"no version {version} of {competition_id}")
             if current["status"] == CLOSED:
+                if announce:
+                    self._announce_again(conn, competition_id, version, CLOSED, current["definition"], now)
                 return self._expect_in(conn, competition_id, version), False
             if current["status"] != PUBLISHED:
                 raise StoreConflict(
@@ -167,6 +190,8 @@ class CompetitionRecords:
                 .values(status=CLOSED, definition=_to_json(document))
             )
             self._touch(conn, competition_id, version, actor, now, closed_by=actor, closed_at=now)
+            if announce:
+                outbox.enqueue(conn, competition_id, version, CLOSED, _to_json(document), now)
             audit.record(
                 conn,
                 actor,
@@ -179,6 +204,16 @@ class CompetitionRecords:
                 at=now,
             )
             return self._expect_in(conn, competition_id, version), True
+
+    def _announce_again(
+        self, conn: Connection, cid: str, version: int, status: str, stored: str, now: datetime
+    ) -> None:
+        """The same publish (or close) once more: how an operator has a version announced again
+        (e.g. one published before the outbox existed). Not while a fan-out of it is pending."""
+        latest = outbox.states_in(conn, cid).get((cid, version))
+        if latest is not None and latest["state"] == outbox.PENDING:
+            return
+        outbox.enqueue(conn, cid, version, status, stored, now)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -204,8 +239,10 @@ class CompetitionRecords:
         if version is not None:
             query = query.where(_competitions.c.version == version)
         rows = [dict(r._mapping) for r in conn.execute(query)]
+        fanouts = outbox.states_in(conn, competition_id)
         for row in rows:
             row["definition"] = json.loads(row["definition"])
+            row["fanout"] = fanouts.get((row["competition_id"], row["version"]))
         return rows
 
     def _expect(self, cid: str, version: int) -> dict[str, Any]:
@@ -246,7 +283,8 @@ class CompetitionRecords:
         status: str,
         document: dict[str, Any],
         at: datetime | None,
-    ) -> None:
+    ) -> bool:
+        """False if the version exists already (another transaction stored it first)."""
         row = checked_row(
             _competitions,
             {
@@ -257,7 +295,13 @@ class CompetitionRecords:
                 "published_at": at,
             },
         )
-        conn.execute(insert(_competitions).values(row))
+        stmt = (
+            self._store._insert(_competitions)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[_competitions.c.competition_id, _competitions.c.version])
+            .returning(_competitions.c.version)
+        )
+        return conn.execute(stmt).first() is not None
 
     def _touch(
         self, conn: Connection, cid: str, version: int, actor: str, now: datetime, **more: Any
@@ -283,6 +327,10 @@ class CompetitionRecords:
                 **more,
             )
         )
+
+
+class _Raced(Exception):
+    """Another transaction stored this version between our read and our insert."""
 
 
 def _identity(definition: dict[str, Any]) -> tuple[str, int]:

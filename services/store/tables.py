@@ -1,5 +1,5 @@
 """The tables: score ledger (audit and explain), dead letters, published competition rules, and the
-sink's own bookkeeping (records it could not store, its heartbeat)."""
+sink's own bookkeeping (records it could not store, its heartbeat), and the outbox of publishing."""
 
 from __future__ import annotations
 
@@ -138,3 +138,26 @@ class SinkHeartbeat(Base):
     positions: Mapped[str] = mapped_column(Text)
     written: Mapped[int] = mapped_column(BigInteger)  # records stored since the sink started
     parked: Mapped[int] = mapped_column(BigInteger)  # records parked since the sink started
+
+
+class PublishFanout(Base):
+    """The outbox of publishing: one row per version change (published or closed) still to be, or
+    already, announced to the workers. Written in the transaction that changes the version's row,
+    so the SQL record and its fan-out cannot part; the API's relay (services/api/relay.py) sends
+    `record` to the competitions topic and a re-score control record to every partition, then
+    sets `done_at`. Rows are relayed in `id` order: a close never overtakes its publish."""
+
+    __tablename__ = "publish_fanout"
+    __table_args__ = (Index(None, "competition_id", "version"), Index(None, "done_at"))
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    competition_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    record: Mapped[str] = mapped_column(Text)  # the competitions topic's value, as sent
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

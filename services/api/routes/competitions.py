@@ -15,9 +15,9 @@ from schemas.errors import Rejection
 from schemas.wire_json import load_json
 from services.api.access import Organiser, Reader
 from services.api.body import read_body
-from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.deps import ReadModelDep, RelayDep, SettingsDep, StoreDep
 from services.api.errors import FieldError
-from services.api.versions import put_version
+from services.api.versions import fanout_view, put_version
 from services.api.views import competition_summary
 from streams.core.errors import RuleError
 from streams.core.rules import Competition, parse_competition
@@ -76,7 +76,10 @@ def parse(obj: Any) -> Competition:
     status_code=202,
     openapi_extra=_DEFINITION_BODY,
     responses={
-        409: {"description": "that version is published or closed with another definition"},
+        409: {
+            "description": "that version is published or closed with another definition "
+            "(also: another publish of it committed first)"
+        },
         422: {"description": "{detail: {field, reason}}: the first field the format refuses"},
     },
 )
@@ -84,14 +87,22 @@ async def publish_competition(
     request: Request,
     principal: Organiser,
     read_model: ReadModelDep,
-    publisher: PublisherDep,
+    relay: RelayDep,
     settings: SettingsDep,
     store: StoreDep,
 ) -> JSONResponse:
     """Validate a competition definition (docs/competitions.md) and publish it as a version.
 
     422 names the first bad field; 409 refuses to change a published version (beyond closing
-    it): a change is a new version. Status "draft" only stores the draft (see the console API)."""
+    it): a change is a new version. Status "draft" only stores the draft (see the console API).
+    `fanout.state` is "done" once every scoring partition was told, "pending" if the relay is
+    still at it when the answer is given (it goes on; docs/operations.md)."""
     comp = await read_definition(request, settings)
-    await put_version(comp, principal, store, read_model, publisher)
-    return JSONResponse({"id": comp.id, "version": comp.version, "status": comp.status}, status_code=202)
+    row = await put_version(comp, principal, store, read_model, relay, settings.publish_wait_seconds)
+    body = {
+        "id": comp.id,
+        "version": comp.version,
+        "status": comp.status,
+        "fanout": fanout_view(row["fanout"]),
+    }
+    return JSONResponse(body, status_code=202)

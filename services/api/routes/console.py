@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.api.access import Organiser, Reader
-from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.deps import ReadModelDep, RelayDep, SettingsDep, StoreDep
 from services.api.routes.competitions import invalid, parse, read_object
-from services.api.versions import ensure_known_participants, put_version, stored
+from services.api.versions import ensure_known_participants, fanout_view, put_version, stored
 from services.console.templates import catalog, instantiate
 from services.readmodel import ReadModel
 from services.store.competition_records import CLOSED, DRAFT, PUBLISHED, CompetitionRecords
@@ -54,6 +54,8 @@ def _summary(row: dict[str, Any], *, definition: bool) -> dict[str, Any]:
         "published_by": row.get("published_by"),
         "closed_by": row.get("closed_by"),
         "closed_at": _iso(row.get("closed_at")),
+        # The version's latest fan-out to the workers: "pending" until every partition was told.
+        "fanout": fanout_view(row.get("fanout")),
     }
     if definition:
         out["definition"] = d
@@ -159,7 +161,8 @@ async def publish(
     principal: Organiser,
     store: StoreDep,
     read_model: ReadModelDep,
-    publisher: PublisherDep,
+    relay: RelayDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Publish a draft as it stands: the workers score by it from its effective_from."""
     current = await _existing(store, competition_id, version)
@@ -167,7 +170,7 @@ async def publish(
         return _summary(current, definition=True)
     if current["status"] != DRAFT:
         raise HTTPException(409, f"version {version} of {competition_id} is {current['status']}")
-    return await _moved(current, PUBLISHED, principal, store, read_model, publisher)
+    return await _moved(current, PUBLISHED, principal, store, read_model, relay, settings)
 
 
 @router.post("/competitions/{competition_id}/versions/{version}/close")
@@ -177,13 +180,14 @@ async def close(
     principal: Organiser,
     store: StoreDep,
     read_model: ReadModelDep,
-    publisher: PublisherDep,
+    relay: RelayDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Close a published version: its standings are final (a draft cannot be closed: 409)."""
     current = await _existing(store, competition_id, version)
     if current["status"] == DRAFT:
         raise HTTPException(409, f"version {version} of {competition_id} is a draft; publish it first")
-    return await _moved(current, CLOSED, principal, store, read_model, publisher)
+    return await _moved(current, CLOSED, principal, store, read_model, relay, settings)
 
 
 async def _moved(
@@ -192,11 +196,13 @@ async def _moved(
     principal: Organiser,
     store: StoreDep,
     read_model: ReadModelDep,
-    publisher: PublisherDep,
+    relay: RelayDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """The stored version under its new status, published to the workers and the read model."""
     comp = parse({**current["definition"], "status": status})
-    return _summary(await put_version(comp, principal, store, read_model, publisher), definition=True)
+    row = await put_version(comp, principal, store, read_model, relay, settings.publish_wait_seconds)
+    return _summary(row, definition=True)
 
 
 # --- templates -----------------------------------------------------------------------------

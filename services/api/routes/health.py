@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
 from services.api.errors import problem
 from services.api.readiness import readiness
+from services.store.outbox import Outbox
 
 router = APIRouter(tags=["health"])
 
@@ -32,7 +33,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(
     settings: SettingsDep, publisher: PublisherDep, read_model: ReadModelDep, store: StoreDep
 ) -> JSONResponse:
-    ready, body = await readiness(settings, publisher, read_model, store)
+    ready, body = await readiness(settings, publisher, read_model, store, Outbox(store))
     if ready:
         return JSONResponse(body)
     failing = [name for name, check in body["checks"].items() if not check["ok"]]
