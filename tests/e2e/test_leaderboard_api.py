@@ -36,7 +36,13 @@ async def test_published_contest_ranks_ingested_events(running_worker: Process, 
     async with httpx.AsyncClient(base_url=api_url, auth=api_auth(api_url), timeout=30) as client:
         published = await client.post("/api/competitions", json=definition)
         assert published.status_code == 202, published.text
-        assert published.json() == {"id": CID, "version": 1, "status": "published"}
+        body = published.json()
+        assert {k: body[k] for k in ("id", "version", "status")} == {
+            "id": CID,
+            "version": 1,
+            "status": "published",
+        }
+        assert body["fanout"]["state"] == "done"  # every scoring partition was told before the answer
 
         ingested = await client.post("/ingest/batch", content=b"\n".join(wire(e) for e in events))
         assert ingested.json()["accepted"] == len(events)
