@@ -72,11 +72,20 @@ class Relay:
         while True:
             try:
                 complete = await self._pass()
-            except (StoreError, PublishError) as exc:
+            except Exception as exc:
+                # Kafka or the database away (PublishError, StoreError), or anything else: the
+                # relay must outlive it, or publishes would stay pending until a restart.
                 failures += 1
-                self.last_error = str(exc)
+                self.last_error = str(exc) or type(exc).__name__
                 pause = min(MAX_PAUSE_SECONDS, 0.5 * 2**failures)
-                log.warning("relay: fan-out not complete (%s); again in %.1f s", exc, pause)
+                expected = isinstance(exc, (StoreError, PublishError))
+                log.log(
+                    logging.WARNING if expected else logging.ERROR,
+                    "relay: fan-out not complete (%s); again in %.1f s",
+                    self.last_error,
+                    pause,
+                    exc_info=not expected,
+                )
                 await asyncio.sleep(pause)
                 continue
             failures = 0
@@ -99,7 +108,9 @@ class Relay:
                 await self._send(row)
             return len(rows) < 100
         finally:
-            await asyncio.to_thread(turn.release)
+            # Shielded: a stop that cancels the pass here would otherwise cancel the release
+            # before its thread starts, and the turn would stay held until the process exits.
+            await asyncio.shield(asyncio.to_thread(turn.release))
 
     async def _send(self, row: dict[str, Any]) -> None:
         cid, version, status = row["competition_id"], row["version"], row["status"]

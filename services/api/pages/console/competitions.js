@@ -16,6 +16,13 @@ function canonical(value) {
   return JSON.stringify(value);
 }
 
+// A version recorded as published (or closed) whose fan-out to the scoring partitions is still
+// on its way (docs/operations.md, "Publishing a version"): the relay completes it by itself.
+function fanoutNote(v) {
+  if (!v.fanout || v.fanout.state !== "pending") return "";
+  return el("span", { class: "hint fanout-pending", title: "尚未通知全部计分分区，系统会自动重试" }, " 分发中");
+}
+
 const canWrite = (session) => session.user && ["admin", "organiser"].includes(session.user.role);
 
 export class CompetitionsTab {
@@ -77,7 +84,7 @@ export class CompetitionsTab {
         },
         el("td", {}, v.name || comp.name, el("div", { class: "hint" }, comp.id)),
         el("td", {}, "v" + v.version),
-        el("td", {}, statusBadge(v.status)),
+        el("td", {}, statusBadge(v.status), fanoutNote(v)),
         el("td", { class: "hint" }, v.window ? `${v.window.start} ~ ${v.window.end}` : "")));
       }
     }
@@ -168,6 +175,9 @@ export class CompetitionsTab {
     if (v.updated_by && v.updated_at !== v.created_at) who.push(`修改：${v.updated_by} ${when(v.updated_at)}`);
     if (v.published_by) who.push(`发布：${v.published_by} ${when(v.published_at)}`);
     if (v.closed_by) who.push(`结束：${v.closed_by} ${when(v.closed_at)}`);
+    if (v.fanout && v.fanout.state === "pending") {
+      who.push("分发中：尚未通知全部计分分区，系统会自动重试" + (v.fanout.last_error ? `（${v.fanout.last_error}）` : ""));
+    }
     const lock = v.status === "draft" ? "" : "已发布的版本不可修改；修改请「基于此版本新建草稿」。";
     return [lock, who.join("；")].filter(Boolean).join(" ");
   }
@@ -335,12 +345,16 @@ export class CompetitionsTab {
     if (!(await confirmDialog(`确认发布「${name}」v${this.selected.version}？发布后该版本不可修改，计分立即按新规则进行。`))) return;
     if (!(await this._save({ quiet: true, onlyIfChanged: true }))) return;
     try {
-      await backend.publish(this.selected.id, this.selected.version);
+      const published = await backend.publish(this.selected.id, this.selected.version);
+      if (published.fanout && published.fanout.state === "pending") {
+        toast(`已发布 v${this.selected.version}，正在分发到计分分区（系统会自动完成）`);
+      } else {
+        toast(`已发布 v${this.selected.version}`);
+      }
     } catch (err) {
       this._refused(err, "发布");
       return;
     }
-    toast(`已发布 v${this.selected.version}`);
     await this.refresh();
     await this.open(this.selected.id, this.selected.version);
   }
