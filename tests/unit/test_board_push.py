@@ -75,6 +75,20 @@ def test_component_labels() -> None:
     assert component_label("something.new") == "something.new"
 
 
+def test_component_labels_come_from_the_entry_label_not_its_reason() -> None:
+    """The reason is text for people (a rule change rewrites it: "规则 v2 重算：…"); the label says
+    what the entry counted. The reason is read only for entries older than labels."""
+    basic = {"kind": "opening", "account_type": "basic", "segment": "non_credit"}
+    assert component_label("opening", "规则 v2 重算：开立一般户 6", basic) == "新开基本户"
+    assert component_label("opening", "规则 v2 重算：开户积分 +8.00", {"kind": "opening"}) == "新开账户"
+    assert component_label("product", "", {"kind": "product", "product": "credit_card"}) == "销售信用卡"
+    assert component_label("visit", "", {"kind": "visit", "channel": "on_site"}) == "上门拜访"
+    assert (
+        component_label("opening.contest_cap", "", {"kind": "contest_cap", "rule": "opening"}) == "活动封顶"
+    )
+    assert component_label("opening", "", {"kind": "opening", "account_type": "nonsense"}) == "新开账户"
+
+
 def banker_standing(actual: dict[str, str], attainment: dict[str, str], penalised: bool) -> Standing:
     return Standing.from_dict(
         {

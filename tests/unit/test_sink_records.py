@@ -38,6 +38,36 @@ def test_a_ledger_entry_becomes_a_row() -> None:
     assert ledger_row(_entry_bytes())["points"] == Decimal("1.50")
 
 
+def test_an_entry_older_than_labels_is_read_with_none() -> None:
+    old = json.loads(_entry_bytes())
+    del old["label"], old["correction"]
+    row = ledger_row(json.dumps(old).encode())
+    assert (row["label"], row["correction"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        {"kind": "opening\x00"},  # PostgreSQL text cannot hold NUL
+        {"Kind": "opening"},  # keys are plain lower-case words
+        {"kind": "x" * 65},
+        {"k" + chr(97 + i): "v" for i in range(17)},  # at most 16 words
+        {"kind": 1},
+    ],
+)
+def test_a_label_that_is_not_a_few_plain_words_is_refused(label: object) -> None:
+    entry = json.loads(_entry_bytes())
+    entry["label"] = label
+    with pytest.raises(UnreadableLedgerEntry):
+        ledger_row(json.dumps(entry).encode())
+
+
+def test_sixteen_plain_words_are_a_label() -> None:
+    entry = json.loads(_entry_bytes())
+    entry["label"] = {"k" + chr(97 + i): "v" for i in range(16)}
+    assert len(ledger_row(json.dumps(entry).encode())["label"]) == 16
+
+
 def test_deeply_nested_ledger_bytes_are_refused_without_recursing() -> None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(100)
