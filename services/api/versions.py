@@ -32,7 +32,7 @@ async def stored(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except StoreConflict as exc:
         raise HTTPException(409, str(exc)) from None
     except StoreDataError as exc:
-        raise HTTPException(422, {"field": "(competition)", "reason": str(exc)}) from None
+        raise FieldError("(competition)", str(exc)) from None
     except StoreUnavailable as exc:
         raise HTTPException(503, f"the database did not answer: {exc}") from None
     except StoreError as exc:

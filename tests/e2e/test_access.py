@@ -13,7 +13,7 @@ from streams.core.templates import load_template
 from tests.support.auth import ADMIN_PASSWORD, ADMIN_USER, api_auth, credentials_for, make_key, make_user
 from tests.support.events import joined, opened, wire
 from tests.support.http import poll
-from tests.support.problems import problem
+from tests.support.problems import first_field, problem
 from tests.support.processes import Process
 
 CID = "feb-account-opening"
@@ -117,6 +117,13 @@ async def test_a_viewer_cannot_write(api_url: str) -> None:
         assert made.status_code == 201, made.text
         # The viewer cannot read the audit log either (it names people and every definition).
         assert (await client.get("/api/audit")).status_code == 403
+        # An admin's refused value names its field, for the console to mark it.
+        short = await client.post(
+            "/api/console/users",
+            json={"username": "u2", "password": "short", "role": "viewer", "sub_branch": "sb-east"},
+            headers=credentials_for(api_url).headers("admin"),
+        )
+        assert first_field(short) == ("password", "at least 10 characters")
 
 
 async def test_ingest_needs_a_source_key(running_worker: Process, api_url: str) -> None:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.api.access import Admin, access_of
+from services.api.errors import FieldError
 from services.api.versions import stored
 from services.store.credentials import KeyRole, UserRole
 
@@ -88,12 +89,9 @@ async def revoke_key(request: Request, key_id: str, principal: Admin) -> None:
 
 async def _checked(call: Any, *args: Any, **kwargs: Any) -> Any:
     """Credentials' refusals of a value (a short password, a viewer without a sub-branch) as
-    422 {field, reason}; a taken name as 409."""
+    a 422 naming the field; a taken name as 409."""
     try:
         return await stored(call, *args, **kwargs)
-    except HTTPException as exc:
-        if exc.status_code == 422 and isinstance(exc.detail, dict):
-            reason = str(exc.detail.get("reason", ""))
-            field, _, why = reason.partition(": ")
-            raise HTTPException(422, {"field": field if why else "(body)", "reason": why or reason}) from None
-        raise
+    except FieldError as exc:  # stored(): the store's refusal, "field: why" in its reason
+        field, _, why = exc.reason.partition(": ")
+        raise FieldError(field if why else "(body)", why or exc.reason) from None

@@ -17,6 +17,7 @@ from schemas import SHANGHAI
 from services.api.access import Organiser, Reader
 from services.api.body import read_body
 from services.api.deps import PublisherDep, ReadModelDep, SettingsDep, StoreDep
+from services.api.errors import FieldError
 from services.api.intake import take
 from services.api.versions import stored
 from services.console.roster import RosterError, org_events, parse_roster, roster_changes
@@ -66,7 +67,7 @@ async def import_roster(
     try:
         rows = parse_roster(_decode(raw), day)
     except RosterError as exc:
-        raise HTTPException(422, {"field": exc.field, "reason": exc.reason}) from None
+        raise FieldError(exc.field, exc.reason) from None
     if not read_model.ready:
         # Compared with a half-read org, everyone would look new (or, in a full import, gone).
         raise HTTPException(503, "the org is still being read; try again in a moment")
@@ -106,7 +107,7 @@ def _decode(raw: bytes) -> str:
         try:
             return raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise HTTPException(422, {"field": "(roster)", "reason": "not UTF-8 or GB18030 text"}) from None
+            raise FieldError("(roster)", "not UTF-8 or GB18030 text") from None
 
 
 def _json(event: dict[str, Any]) -> bytes:
