@@ -2,8 +2,8 @@
 
     HTTP 422, Content-Type: application/problem+json
     {"type": "urn:campaigns:problem:validation", "title": "Some fields are not valid",
-     "status": 422, "detail": "rules[0].caps.daily: must be positive",
-     "errors": [{"field": "rules[0].caps.daily", "reason": "must be positive"}]}
+     "status": 422, "detail": "rules[0].daily_cap: Input should be greater than 0",
+     "errors": [{"field": "rules[0].daily_cap", "reason": "Input should be greater than 0"}]}
 
 What becomes a problem (docs/api.md lists the types):
 
@@ -61,7 +61,7 @@ class ProblemResponse(JSONResponse):
 
 
 class FieldError(HTTPException):
-    """A refused field, named by its path in the request (`window.start`, `rules[0].caps.daily`)."""
+    """A refused field, named by its path in the request (`window.start`, `rules[0].daily_cap`)."""
 
     def __init__(self, field: str, reason: str, status_code: int = 422) -> None:
         super().__init__(status_code, f"{field}: {reason}")

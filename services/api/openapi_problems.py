@@ -36,7 +36,7 @@ FIELD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["field", "reason"],
     "properties": {
-        "field": {"type": "string", "description": "e.g. window.start, rules[0].caps.daily"},
+        "field": {"type": "string", "description": "e.g. window.start, rules[0].daily_cap"},
         "reason": {"type": "string"},
         "in": {"type": "string", "enum": ["body", "query", "path", "header", "cookie"]},
     },

@@ -4,6 +4,8 @@ version, closed, every step in the audit log with its diff; a roster import and 
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.support.auth import api_auth, credentials_for
@@ -150,10 +152,11 @@ async def test_a_roster_import_becomes_the_org_tree(running_worker: Process, api
         )  # fmt: skip
         field, reason = first_field(nowhere)
         assert field == "participants[1]" and "sb-nowhere" in reason and "sb-west" in reason
-        named = await client.post(
+        named = await client.post(  # sent as `curl -d` sends it: read as JSON all the same
             "/api/console/templates/feb_account_opening",
-            json={"id": "nov-opening", "window": {"start": "2026-11-01", "end": "2026-11-30"},
-                  "participants": ["sb-east"]},
+            content=json.dumps({"id": "nov-opening", "window": {"start": "2026-11-01", "end": "2026-11-30"},
+                                "participants": ["sb-east"]}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
         )  # fmt: skip
         assert named.status_code == 201, named.text
         assert named.json()["name"] == "2026年11月「多开户、多开基本户」"
