@@ -35,9 +35,7 @@ def ledger_row(value: bytes | None) -> dict[str, Any]:
     try:
         obj = load_json(value)
     except Rejection as exc:
-        raise UnreadableLedgerEntry(
-            f"not JSON a ledger entry can be read from: {exc.reason}: {exc.detail}"
-        ) from None
+        raise UnreadableLedgerEntry(f"{exc.reason}: {exc.detail}") from None
     if not isinstance(obj, dict):
         raise UnreadableLedgerEntry(f"a ledger entry must be a JSON object, got {type(obj).__name__}")
     try:
@@ -92,6 +90,8 @@ def describe(exc: BaseException) -> str:
     """Why a record could not be stored, in one bounded line."""
     if isinstance(exc, Rejection):
         return f"{exc.reason}: {exc.detail}"[:_DETAIL_CHARS]
+    if isinstance(exc, UnreadableLedgerEntry):  # its text already says why, reason code first
+        return str(exc)[:_DETAIL_CHARS]
     return f"{type(exc).__name__}: {exc}"[:_DETAIL_CHARS]
 
 

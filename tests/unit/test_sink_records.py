@@ -84,7 +84,7 @@ def test_deeply_nested_ledger_bytes_are_refused_without_recursing() -> None:
         (None, "without a value"),
         (b"", "without a value"),
         (b"[1, 2]", "must be a JSON object, got list"),
-        (b"\xff", "not JSON"),
+        (b"\xff", "^malformed_json: "),
         (b'{"entry_id": "e"}', "field 'event_id'"),
     ],
 )
