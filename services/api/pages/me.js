@@ -265,7 +265,9 @@
         if (!entries.length) list.replaceChildren(el("li", { class: "muted" }, "还没有积分记录"));
         else if (entries.length > 50) list.append(el("li", { class: "muted" }, "仅显示最近 50 条，共 " + entries.length + " 条"));
       })
-      .catch(() => list.replaceChildren(el("li", { class: "muted" }, "明细暂不可用，请稍后再试")));
+      // 404: nothing is known of the manager in this competition yet (as for their standing).
+      .catch((err) => list.replaceChildren(el("li", { class: "muted" },
+        err.status === 404 ? "还没有积分记录" : "明细暂不可用，请稍后再试")));
     return box;
   }
 
