@@ -118,15 +118,15 @@ class DepositScorer(Scorer):
         snap = snap_of(event)
         if not self.holdings.take_balance(self.accounts, account_id, snap, self.spec, ctx.org):
             return NO_TOUCH
-        return self._touch(account_id, str(snap.category or ""))  # a StrEnum: str() is its value
+        return self._touch(account_id, snap.category)
 
     def _touch(self, account_id: str, category: str | None = None) -> Touch:
         """The account's bucket; with a balance's category, what its entry counted (its label)."""
         touch = self._touches.get((account_id, category))
         if touch is None:
             detail = None
-            if category is not None and self.spec is not None:
-                detail = ("deposit", {"measure": self.spec.measure, "category": category})
+            if category is not None and self.spec is not None:  # a StrEnum: str() is its value
+                detail = ("deposit", {"measure": self.spec.measure, "category": str(category)})
             touch = Touch(frozenset({f"{self.kind}|{account_id}"}), None, detail)
             self._touches[(account_id, category)] = touch
         return touch
