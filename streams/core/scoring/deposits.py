@@ -109,7 +109,7 @@ class DepositScorer(Scorer):
             moved = [
                 self._touch(account_id)
                 for account_id, move in moves_of(event, ctx.cm_id)
-                if self.holdings.take_move(self.accounts, account_id, move, self.spec, ctx.org)
+                if self.holdings.take_move(self.accounts, account_id, move)
             ]
             return Touch(frozenset().union(*(t.buckets for t in moved))) if moved else NO_TOUCH
         if not isinstance(event, DepositBalance):

@@ -121,9 +121,8 @@ class Holdings:
 
     # -- indexing -------------------------------------------------------------------------------
 
-    def take_move(
-        self, accounts: dict[str, Account], account_id: str, move: Move, spec: Spec, org: OrgTimeline
-    ) -> bool:
+    def take_move(self, accounts: dict[str, Account], account_id: str, move: Move) -> bool:
+        """Record a move; a manager it arrives at first starts the account at its balance."""
         known = self.moves.setdefault(account_id, [])
         if move in known:
             return False

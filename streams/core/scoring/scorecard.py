@@ -133,7 +133,7 @@ class ScorecardScorer(Scorer):
         if isinstance(event, CustomerTransferred):
             # regrown when read (compute): a departure joins the balances lazily (holdings.py)
             moved = [
-                self.holdings.take_move(self.accounts, account_id, move, self.spec, ctx.org)
+                self.holdings.take_move(self.accounts, account_id, move)
                 for account_id, move in moves_of(event, ctx.cm_id)
             ]
             return TOUCHED if any(moved) else NO_TOUCH
