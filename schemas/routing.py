@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.envelope import Envelope
+from schemas.events import CustomerTransferred
 
 
 def participant_of(event: Envelope) -> str:
@@ -25,8 +26,8 @@ def participant_of(event: Envelope) -> str:
 def participants_of(event: Envelope) -> tuple[str, ...]:
     """Every manager whose history holds the event: its own, and the one a transfer leaves."""
     own = participant_of(event)
-    left = getattr(getattr(event, "data", None), "from_cm_id", None)
-    return (own, left) if isinstance(left, str) else (own,)
+    # isinstance, not getattr: a missing attribute costs a pydantic model an exception, per event
+    return (own, event.data.from_cm_id) if isinstance(event, CustomerTransferred) else (own,)
 
 
 def also_for(event: Mapping[str, Any]) -> str | None:

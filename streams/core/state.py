@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.envelope import Envelope
-from schemas.events import OrgChanged
+from schemas.events import AccountClosed, CustomerTransferred, OrgChanged
 from streams.core.book import Book
 from streams.core.errors import StateError
 from streams.core.handovers import Handovers
@@ -35,7 +35,8 @@ class ParticipantState:
         self.note(event.event_id)
         if isinstance(event, OrgChanged):
             self.org.add(event)
-        self.handovers.add(event, self.cm_id)
+        elif isinstance(event, AccountClosed | CustomerTransferred):
+            self.handovers.add(event, self.cm_id)
 
     def note(self, event_id: str) -> None:
         recent = self.recent

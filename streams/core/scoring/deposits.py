@@ -116,7 +116,11 @@ class DepositScorer(Scorer):
             return NO_TOUCH
         account_id = event.data.account_id
         snap = snap_of(event)
-        if not self.holdings.take_balance(self.accounts, account_id, snap, self.spec, ctx.org):
+        account = self.accounts.get(account_id)
+        if account is not None and account_id not in self.holdings.moves:  # the usual account
+            if not account.add(snap, self.spec, ctx.org):
+                return NO_TOUCH
+        elif not self.holdings.take_balance(self.accounts, account_id, snap, self.spec, ctx.org):
             return NO_TOUCH
         return self._touch(account_id, snap.category)
 
@@ -143,7 +147,8 @@ class DepositScorer(Scorer):
         spec = self.spec
         if rule is None or account is None or spec is None:
             return out
-        self.holdings.settle(self.accounts, account_id, spec, ctx.org)
+        if account_id in self.holdings.moves:
+            self.holdings.settle(self.accounts, account_id, spec, ctx.org)
         category = account.balance_on(spec.end)[1]
         weight = rule.weights.get(category, ZERO) if category else ZERO  # type: ignore[call-overload]
         if not weight:

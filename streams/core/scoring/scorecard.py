@@ -139,7 +139,13 @@ class ScorecardScorer(Scorer):
             return TOUCHED if any(moved) else NO_TOUCH
         if isinstance(event, DepositBalance):
             account_id = event.data.account_id
-            if not self.holdings.take_balance(self.accounts, account_id, snap_of(event), self.spec, ctx.org):
+            account = self.accounts.get(account_id)
+            if account is not None and account_id not in self.holdings.moves:  # the usual account
+                if not account.add(snap_of(event), self.spec, ctx.org):
+                    return NO_TOUCH
+            elif not self.holdings.take_balance(
+                self.accounts, account_id, snap_of(event), self.spec, ctx.org
+            ):
                 return NO_TOUCH
             account = self.accounts[account_id]
             changed = False
@@ -226,7 +232,8 @@ class ScorecardScorer(Scorer):
         rule: ScorecardRule | None = final.rule(self.kind)
         if rule is None or "current" not in self.periods:
             return out
-        self._place_departures(ctx)
+        if self.holdings.moves:
+            self._place_departures(ctx)
         out.extra = self._figures(rule)
         self._stale = False
         stamp = self._stamp
