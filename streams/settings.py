@@ -52,10 +52,9 @@ class StreamSettings(SharedSettings):
     # at most this long waiting for a batch to fill once the first record is there.
     batch_max_records: int = 4000
     batch_wait_ms: int = 20
-    # Names this worker's transactional producers. It must stay the same across a restart, so
-    # the restarted worker aborts the transaction its predecessor left open (a SIGKILL) at once
-    # instead of read_committed readers waiting for the transaction timeout. Default: derived
-    # from the data directory, which is the worker's own.
+    # Names this worker to the broker (its consumers' client id). The transactional ids are per
+    # input partition, not per worker (streams/pipeline/loop.py). Default: derived from the data
+    # directory, which is the worker's own.
     worker_id: str = ""
     transaction_timeout_ms: int = 30_000
     # Where dedup keeps the event ids it has seen: one SQLite file per accepted-topic partition,

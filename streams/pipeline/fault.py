@@ -3,6 +3,8 @@ SIGKILL itself the n-th time it reaches that point, so a test can land a kill in
 few milliseconds wide (after the outputs were sent, midway through the state writes, before the
 commit, during a re-score) instead of hoping a timer does. `"<point>:<n>:raise"` raises an error
 there instead, as a broker error would: the loop must abort the batch and read it again.
+`"<point>:<n>:stop"` SIGSTOPs the worker there (a stalled process: a long GC pause, a frozen VM);
+the test SIGCONTs it once its partitions have moved, and its producer must then be fenced.
 Unset, a point costs one comparison.
 
 Points: "<stage>.sent", "<stage>.before_commit" (stage: validate, dedup, score),
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import signal
 
-_armed: tuple[str, int, bool] | None = None
+_armed: tuple[str, int, str] | None = None  # point, n-th time, mode ("kill", "raise", "stop")
 
 
 class InjectedFault(RuntimeError):
@@ -32,7 +34,9 @@ def arm(spec: str) -> None:
         return
     name, _, rest = spec.partition(":")
     nth, _, mode = rest.partition(":")
-    _armed = (name, int(nth or "1"), mode == "raise")
+    if mode not in ("", "kill", "raise", "stop"):
+        raise ValueError(f"fault mode {mode!r}: kill, raise or stop")
+    _armed = (name, int(nth or "1"), mode or "kill")
 
 
 def point(name: str) -> None:
@@ -40,8 +44,13 @@ def point(name: str) -> None:
         return
     _seen[name] = _seen.get(name, 0) + 1
     if _seen[name] == _armed[1]:
-        if _armed[2]:
+        if _armed[2] == "raise":
             print(f"fault: raising at {name} #{_seen[name]}", flush=True)
             raise InjectedFault(f"injected at {name}")
+        if _armed[2] == "stop":
+            print(f"fault: SIGSTOP at {name} #{_seen[name]}", flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+            print(f"fault: continued after {name} #{_seen[name]}", flush=True)
+            return
         print(f"fault: SIGKILL at {name} #{_seen[name]}", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)

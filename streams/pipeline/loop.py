@@ -1,14 +1,26 @@
-"""Runs one stage: a consumer group reads batches, the stage decides, one transaction writes.
+"""Runs one stage: a consumer group reads batches, the stage decides, one transaction per
+partition writes.
 
 Per batch (all of this worker's partitions of the input topic that had records):
   1. the stage turns each partition's records into output records (CPU only, or its own reads);
-  2. one Kafka transaction carries every output *and* the consumed offsets
-     (send_offsets_to_transaction); `commit_transaction` waits for every acknowledgement.
+  2. per input partition, one Kafka transaction carries that partition's outputs *and* its consumed
+     offset (send_offsets_to_transaction); `commit_transaction` waits for every acknowledgement.
+     The partitions' transactions run side by side.
 Killed anywhere before the commit, the transaction is aborted (by the broker, or at once when the
-restarted worker's producer with the same transactional id starts): readers with
-read_committed never see its records, the group's offsets stay where they were, and the batch is
-read again. Killed after it, everything the batch caused is durable together with its progress.
-So progress is never ahead of the outputs and states that claim it, and nothing is written twice.
+partition's next owner starts its producer): readers with read_committed never see its records,
+the group's offsets stay where they were, and the batch is read again. Killed after it,
+everything the batch caused is durable together with its progress. So progress is never ahead of
+the outputs and states that claim it, and nothing is written twice.
+
+Fencing (Kafka Streams' first exactly-once design): each input partition has its own
+transactional id, `<group>-<topic>-<partition>`, whoever owns it. A worker that takes a partition
+(or reads one again after a failed batch) first starts that partition's producer, whose
+InitProducerId bumps the id's epoch: the previous owner's producer is fenced, so a worker that
+stalled past its session and wakes cannot commit any more, and the broker aborts (or finishes)
+that producer's open transaction before answering. Only then are the committed offsets fetched,
+so they are final: aiokafka 0.14 fetches offsets without KIP-447's require_stable and commits
+without the group generation, and this order is what makes that safe. Until then the partition
+is paused. The comparison with a KIP-447 client (confluent-kafka) is in the README.
 
 faust keeps the worker (its CLI, life cycle, logging); these loops use aiokafka directly: faust's
 per-record path costs about ten times aiokafka's here, and its commits can pass records that
@@ -32,6 +44,8 @@ from streams.settings import StreamSettings
 log = logging.getLogger(__name__)
 
 HOLD_RETRY_SECONDS = 1.0  # how soon a held partition is read again (a stage's hold is cheap to ask)
+TAKE_OVER_RETRY_SECONDS = 1.0  # after a failed take-over (the broker away): try again this soon
+PRODUCER_START_SECONDS = 60.0  # a producer start that hangs longer is given up and tried again
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -43,9 +57,16 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         # may take these partitions and read their states.
         async with self._loop.busy:
             self._loop.stage.forget({tp.partition for tp in revoked})
+            await self._loop.drop_producers({tp.partition for tp in revoked})
+        if revoked:
+            log.info("%s: revoked %s", self._loop.stage.name, sorted(tp.partition for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self._loop.stage.forget({tp.partition for tp in assigned})
+        # Synchronously, before aiokafka fetches anything: the partitions wait, paused, until
+        # their producers have fenced the previous owner (BatchLoop._take_over).
+        consumer = self._loop.consumer
+        assert consumer is not None
+        self._loop.taken(consumer, set(assigned))
         if assigned:
             log.info("%s: assigned %s", self._loop.stage.name, sorted(tp.partition for tp in assigned))
 
@@ -55,7 +76,6 @@ class BatchLoop:
         self.settings = settings
         self.stage = stage
         self.group_id = f"{settings.app_id}-{stage.name}"
-        self.transactional_id = f"{settings.app_id}-{stage.name}-{settings.worker_name}"
         self.busy = asyncio.Lock()
         self.batches = 0
         self.records = 0
@@ -64,10 +84,14 @@ class BatchLoop:
         self.running = False  # inside the consume loop (False before start and after a failure)
         self.last_batch_at: float | None = None
         self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
+        self._producers: dict[int, AIOKafkaProducer] = {}  # by input partition
         self._positions: dict[TopicPartition, int] = {}  # committed, per partition
-        self._rewind = False  # a batch failed: seek back to the committed offsets before reading on
+        self._fresh: set[TopicPartition] = set()  # paused until their producer fenced the last owner
         self._paused: dict[TopicPartition, float] = {}  # held by the stage: read again at this time
+
+    def transactional_id(self, partition: int) -> str:
+        """The same for whichever worker owns the partition: that is what fences the last one."""
+        return f"{self.group_id}-{self.stage.topic}-{partition}"
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -76,6 +100,7 @@ class BatchLoop:
         return AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap,
             group_id=self.group_id,
+            client_id=f"{self.group_id}-{s.worker_name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
@@ -86,10 +111,10 @@ class BatchLoop:
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
 
-    async def _new_producer(self) -> AIOKafkaProducer:
+    async def _new_producer(self, partition: int) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap,
-            transactional_id=self.transactional_id,
+            transactional_id=self.transactional_id(partition),
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
@@ -99,25 +124,36 @@ class BatchLoop:
             request_timeout_ms=30_000,
         )
         try:
-            await producer.start()  # initialises the transactions: aborts our predecessor's open one
+            # Initialises the transactions: fences the id's last producer and returns once its
+            # open transaction is aborted, or its commit complete.
+            await asyncio.wait_for(producer.start(), PRODUCER_START_SECONDS)
         except BaseException:
             await producer.stop()  # e.g. the broker is away: do not leave its connections behind
             raise
         return producer
+
+    async def drop_producers(self, partitions: set[int]) -> None:
+        for p in sorted(partitions):
+            producer = self._producers.pop(p, None)
+            if producer is not None:
+                try:
+                    await producer.stop()
+                except Exception:
+                    log.debug("%s: stopping the producer of %d raised", self.stage.name, p, exc_info=True)
 
     # -- running ------------------------------------------------------------------------------
 
     async def run(self) -> None:
         consumer = self._consumer = self._new_consumer()
         await consumer.start()
-        self._producer = await self._new_producer()
         consumer.subscribe([self.stage.topic], listener=_Rebalance(self))
         log.info("%s: reading %s as %s", self.stage.name, self.stage.topic, self.group_id)
         try:
             self.running = True
             while True:
-                if self._rewind:
-                    await self._rewind_to_committed(consumer)
+                if self._fresh:
+                    async with self.busy:
+                        await self._take_over(consumer)
                 self._resume_due(consumer)
                 batch = await self._next_batch(consumer)
                 if batch:
@@ -126,8 +162,67 @@ class BatchLoop:
         finally:
             self.running = False
             await consumer.stop()
-            if self._producer is not None:
-                await self._producer.stop()
+            await self.drop_producers(set(self._producers))
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        return self._consumer
+
+    def taken(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition]) -> None:
+        """Newly assigned, or to be read again after a failed transaction: pause them until
+        `_take_over` has fenced whoever wrote them last and sought their committed offsets."""
+        self.stage.forget({tp.partition for tp in partitions})
+        owned = consumer.assignment()
+        for tp in partitions:
+            self._paused.pop(tp, None)
+            if tp in owned:
+                consumer.pause(tp)
+                self._fresh.add(tp)
+
+    async def _take_over(self, consumer: AIOKafkaConsumer) -> None:
+        owned = consumer.assignment()
+        self._fresh &= owned
+        fresh = sorted(self._fresh, key=lambda tp: tp.partition)
+        if not fresh:
+            return
+        partitions = {tp.partition for tp in fresh}
+        try:
+            await self.drop_producers(partitions)
+            started = await asyncio.gather(
+                *(self._new_producer(p) for p in sorted(partitions)), return_exceptions=True
+            )
+            for p, result in zip(sorted(partitions), started, strict=True):
+                if isinstance(result, BaseException):
+                    raise result
+                self._producers[p] = result
+            # Only now: every transaction that held these offsets has been aborted or completed.
+            committed = await asyncio.gather(*(consumer.committed(tp) for tp in fresh))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failures += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "%s: taking over %s failed, again in %.0f s: %s",
+                self.stage.name,
+                sorted(partitions),
+                TAKE_OVER_RETRY_SECONDS,
+                self.last_error,
+            )
+            await asyncio.sleep(TAKE_OVER_RETRY_SECONDS)
+            return
+        self.stage.forget(partitions)
+        for tp, offset in zip(fresh, committed, strict=True):
+            if offset is None:
+                await consumer.seek_to_beginning(tp)
+                self._positions.pop(tp, None)
+            else:
+                consumer.seek(tp, offset)
+                self._positions[tp] = offset
+            self._fresh.discard(tp)
+            consumer.resume(tp)
+        # The fault scenarios read this line: from here on the worker scores these partitions.
+        log.info("%s: took over %s", self.stage.name, sorted(partitions))
 
     async def _next_batch(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
         limit = self.settings.batch_max_records
@@ -142,14 +237,16 @@ class BatchLoop:
 
     async def _handle(self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Any]]) -> None:
         owned = consumer.assignment()
-        work = {tp: records for tp, records in batch.items() if tp in owned and records}
+        work = {
+            tp: records for tp, records in batch.items() if tp in owned and tp not in self._fresh and records
+        }
         if not work:
             return
         partitions = {tp.partition for tp in work}
         try:
-            outputs: list[Out] = []
+            outputs: dict[TopicPartition, list[Out]] = {}
             for tp, records in sorted(work.items(), key=lambda kv: kv[0].partition):
-                outputs += await self.stage.process(tp.partition, records)
+                outputs[tp] = await self.stage.process(tp.partition, records)
             # The consumer's position, not the last offset + 1: a transaction's commit marker
             # takes an offset too, and a group at the true end shows no lag.
             offsets = {
@@ -159,23 +256,42 @@ class BatchLoop:
                 tp: hold.offset for tp in work if (hold := self.stage.holds.get(tp.partition)) is not None
             }
             offsets.update(held)  # the stage took the records before the hold only
-            await self._commit(outputs, offsets)
-            self._positions.update(offsets)
-            self._hold(consumer, held)
         except asyncio.CancelledError:
             self.stage.forget(partitions)
             raise
         except Exception as exc:
-            await self._recover(consumer, partitions, exc)
+            self._failed(consumer, set(work), exc)
             return
-        self.stage.committed(partitions)
-        self.last_batch_at = time.time()
-        self.batches += 1
-        self.records += sum(len(r) for r in work.values())
+        try:
+            results = await asyncio.gather(
+                *(self._commit(tp, outputs[tp], offsets[tp]) for tp in work), return_exceptions=True
+            )
+        except asyncio.CancelledError:
+            self.stage.forget(partitions)
+            raise
+        done = {tp for tp, r in zip(work, results, strict=True) if r is None}
+        failed = {tp: r for tp, r in zip(work, results, strict=True) if r is not None}
+        for r in failed.values():
+            if not isinstance(r, Exception):
+                self.stage.forget(partitions)
+                raise r  # a cancellation or an exit: not a batch failure
+        if done:
+            self.stage.committed({tp.partition for tp in done})
+            self._positions.update({tp: offsets[tp] for tp in done})
+            self._hold(consumer, {tp: offset for tp, offset in held.items() if tp in done})
+            self.last_batch_at = time.time()
+            self.batches += 1
+            self.records += sum(len(work[tp]) for tp in done)
+        if failed:
+            first = next(iter(failed.values()))
+            assert isinstance(first, Exception)
+            self._failed(consumer, set(failed), first)
 
-    async def _commit(self, outputs: list[Out], offsets: dict[TopicPartition, int]) -> None:
-        producer = self._producer
-        assert producer is not None
+    async def _commit(self, tp: TopicPartition, outputs: list[Out], offset: int) -> None:
+        """One input partition's outputs and offset in one transaction of its own producer."""
+        producer = self._producers.get(tp.partition)
+        if producer is None:
+            raise RuntimeError(f"no producer for partition {tp.partition}: taken over meanwhile")
         name = self.stage.name
         state_topic = self.settings.topics.scoring_state
         states = [i for i, o in enumerate(outputs) if o.topic == state_topic]
@@ -194,28 +310,23 @@ class BatchLoop:
             if pending:
                 await asyncio.gather(*pending)
             fault.point(f"{name}.sent")
-            await producer.send_offsets_to_transaction(offsets, self.group_id)
+            await producer.send_offsets_to_transaction({tp: offset}, self.group_id)
             fault.point(f"{name}.before_commit")
 
-    async def _recover(self, consumer: AIOKafkaConsumer, partitions: set[int], exc: Exception) -> None:
-        """The transaction did not commit: drop what the stage changed, read the batch again."""
+    def _failed(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition], exc: Exception) -> None:
+        """These partitions' transactions did not commit: drop what the stage changed for them and
+        read them again from their committed offsets, through a new producer each (the old one
+        may be fenced or broken mid-transaction; the new one aborts what it left open)."""
         self.failures += 1
         self.last_error = f"{type(exc).__name__}: {exc}"
-        log.exception("%s: batch failed, reading it again: %s", self.stage.name, exc)
-        self.stage.forget(set(range(self.settings.partitions)) | partitions)
-        # The producer may be unusable (fenced, or failed mid-transaction): start a new one with
-        # the same transactional id, which also aborts whatever the old one left open.
-        if self._producer is not None:
-            try:
-                await self._producer.stop()
-            except Exception:
-                log.debug("%s: stopping the failed producer raised", self.stage.name, exc_info=True)
-        await asyncio.sleep(0.5)
-        self._producer = await self._new_producer()
-        # The rewind to the committed offsets happens before the next fetch, outside the lock a
-        # rebalance waits on: asking the group coordinator from in here could wait on that
-        # rebalance in turn.
-        self._rewind = True
+        log.error(
+            "%s: batch failed, reading it again (partitions %s): %s",
+            self.stage.name,
+            sorted(tp.partition for tp in partitions),
+            self.last_error,
+            exc_info=exc,
+        )
+        self.taken(consumer, partitions)
 
     def _hold(self, consumer: AIOKafkaConsumer, held: dict[TopicPartition, int]) -> None:
         """Read held partitions again from their hold, after a pause (the others go on meanwhile)."""
@@ -233,16 +344,8 @@ class BatchLoop:
                 del self._paused[tp]  # revoked: its next owner starts from the committed hold
             elif at <= now:
                 del self._paused[tp]
-                consumer.resume(tp)
-
-    async def _rewind_to_committed(self, consumer: AIOKafkaConsumer) -> None:
-        self._rewind = False
-        for tp in consumer.assignment():
-            committed = await consumer.committed(tp)
-            if committed is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, committed)
+                if tp not in self._fresh:
+                    consumer.resume(tp)
 
     def lag(self) -> int | None:
         """Records behind the partitions' high watermarks as of the last fetch (None: unknown)."""

@@ -67,15 +67,15 @@ def test_a_held_partition_commits_up_to_its_hold_and_is_read_again_after_a_pause
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loop = BatchLoop(StreamSettings(), HoldingStage())
-    committed: list[dict[TopicPartition, int]] = []
+    committed: dict[TopicPartition, int] = {}
 
-    async def commit(outputs: list[Out], offsets: dict[TopicPartition, int]) -> None:
-        committed.append(dict(offsets))
+    async def commit(tp: TopicPartition, outputs: list[Out], offset: int) -> None:
+        committed[tp] = offset
 
     monkeypatch.setattr(loop, "_commit", commit)
     consumer = FakeConsumer()
     asyncio.run(loop._handle(consumer, {HELD: _records(10, 5), FREE: _records(40, 3)}))  # type: ignore[arg-type]
-    assert committed == [{HELD: 12, FREE: 43}]
+    assert committed == {HELD: 12, FREE: 43}
     assert consumer.seeks == [(HELD, 12)] and consumer.paused == {HELD}
     assert loop.status()["holds"] == {"0": "waiting for competition c version 2 (published)"}
     loop._resume_due(consumer)  # type: ignore[arg-type]
