@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: help install kafka-start kafka-stop pg-start pg-stop run stop rotate-dev-credentials test test-unit test-integration test-e2e lint schemas bench faults clean
+.PHONY: help install kafka-start kafka-stop pg-start pg-stop run stop rotate-dev-credentials test test-unit test-integration test-e2e lint schemas bench faults cluster cluster-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -65,8 +65,14 @@ schemas: $(STAMP) ## re-export the JSON Schemas under schemas/json
 bench: install ## throughput of the scoring core and of the stream, printed with ratios
 	deploy/local/bench.sh
 
-faults: install ## fault scenarios (kills, broker and database outages, rebalance, hostile doors) on the real broker
+faults: install ## fault scenarios (kills, broker and database outages, rebalance, zombie, hostile doors) on the real broker, then on a three-broker cluster
 	deploy/local/faults.sh
+
+cluster: install ## three KRaft brokers on this machine (29092, 29102, 29112; replication 3, min.insync 2) and two workers
+	deploy/local/cluster.sh start
+
+cluster-stop: ## stop what make cluster started
+	deploy/local/cluster.sh stop
 
 clean: stop ## stop everything and delete local data (.run)
 	deploy/kafka/kafka.sh reset

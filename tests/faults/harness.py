@@ -12,6 +12,12 @@ The check (`Scenario.verify`), against the events the doors accepted:
 - counted: distinct event ids on events.validated; dead-lettered: records on events.deadletter,
   which must be exactly the hostile records sent (and all of them stored in SQL too).
 
+Every scenario ends the same way: once the standings first match, every worker still running is
+restarted (SIGTERM, then started again) and a probe is scored by the restarted workers; then the
+standings on score.standings, the standings the stored states hold (score.state, newest state per
+manager, read back through the core) and the SQL ledger's sums must all equal the batch result
+and stay equal for STABLE_SECONDS, so a stale write that a later batch hid is caught.
+
 Recovery: after the fault a probe (one account opening for a manager of its own) is sent; its
 recovery time runs from the send to its standing being published on score.standings.
 """
@@ -21,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -37,9 +45,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import Engine, create_engine, select, text
 
 from schemas.control import HEADER as CONTROL_HEADER
+from schemas.records import RULES_KEY, unpack
 from schemas.topics import Topics
 from services.store.tables import LedgerEntry as LedgerRow
 from streams.admin import ensure_topics, partitions_of
+from streams.core.engine import standings as standings_of
+from streams.core.state import ParticipantState
+from streams.replication import Replication
 from tests.support.auth import api_auth
 from tests.support.events import opened
 from tests.support.kafka import BOOTSTRAP, Record, read_all
@@ -50,6 +62,23 @@ COMPETITIONS = published_templates()
 PROBE_COMPETITION = "feb-account-opening"
 PARTITIONS = 4
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
+# As the workers create them (the settings' CAMPAIGNS_REPLICATION_FACTOR, CAMPAIGNS_MIN_INSYNC_REPLICAS):
+# 1 and 1 on the single broker, 3 and 2 on the cluster (python -m tests.faults --cluster).
+REPLICATION = Replication(
+    int(os.environ.get("CAMPAIGNS_REPLICATION_FACTOR", "1")),
+    int(os.environ.get("CAMPAIGNS_MIN_INSYNC_REPLICAS", "1")),
+)
+STABLE_SECONDS = 5.0  # the final check: standings, states and SQL equal the batch result this long
+
+
+STAGE_EVENT = re.compile(r"\b(score): (assigned|took over|revoked) \[([0-9, ]*)\]")
+
+
+def scoring(log_text: str) -> bool:
+    """The worker holds score partitions and scores them: its last score-stage event in the log
+    (streams/pipeline/loop.py) is a take-over of some partitions."""
+    events = STAGE_EVENT.findall(log_text)
+    return bool(events) and events[-1][1] == "took over" and bool(events[-1][2].strip())
 
 
 def wire(event: dict[str, Any]) -> bytes:
@@ -264,9 +293,34 @@ def sql_ledger(engine: Engine) -> dict[str, tuple[str, Decimal]]:
         return {eid: (f"{cid}|{cm}", Decimal(points)) for eid, cid, cm, points in rows}
 
 
+def state_standings(records: list[Record]) -> dict[str, Any]:
+    """competition|cm -> standing, as the newest stored state of each manager holds it."""
+    newest: dict[bytes, bytes] = {}
+    for r in records:
+        if r.key is not None and r.key != RULES_KEY:
+            if r.value is None:
+                newest.pop(r.key, None)
+            else:
+                newest[r.key] = r.value
+    out: dict[str, Any] = {}
+    for blob in newest.values():
+        state = ParticipantState.from_dict(unpack(blob))
+        for standing in standings_of(state):
+            out[f"{standing.competition_id}|{state.cm_id}"] = standing.to_dict()
+    return out
+
+
 def sql_dead_letters(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM dead_letters")).scalar_one())
+
+
+def _read_sql(url: str) -> dict[str, tuple[str, Decimal]]:
+    engine = engine_for(url)
+    try:
+        return sql_ledger(engine)
+    finally:
+        engine.dispose()
 
 
 async def until(condition: Callable[[], bool], timeout: float, every: float = 0.2) -> float | None:
@@ -403,7 +457,7 @@ class Scenario:
 
     async def prepare(self) -> None:
         """Topics, the four template competitions, and the standings tail."""
-        await ensure_topics(BOOTSTRAP, self.topics, PARTITIONS)
+        await ensure_topics(BOOTSTRAP, self.topics, PARTITIONS, REPLICATION)
         await publish(self.topics, COMPETITIONS)
         await self.watch.start()
 
@@ -470,19 +524,86 @@ class Scenario:
 
     # -- the check -----------------------------------------------------------------------------
 
+    async def restart_workers(self) -> None:
+        """Every worker still running: SIGTERM all, then start each again; a probe must then be
+        scored (by workers that read their states back from score.state)."""
+        workers = {role: proc for role, proc in self.running.items() if role.startswith("worker")}
+        for role, proc in workers.items():
+            await asyncio.to_thread(proc.stop)
+            del self.running[role]
+        for role, proc in workers.items():
+            await self.start(role, proc)
+        self.log(f"restarted {', '.join(workers) or 'no workers'}")
+        if workers:
+            await self.recovery(await self.send_probe(), timeout=90.0)
+
+    async def agreement(self, database_url: str, expected: dict[str, Any]) -> list[str]:
+        """What differs from the batch result now: standings, stored states, SQL ledger sums."""
+        standings = latest(await read_all(self.topics.standings))
+        states = state_standings(await read_all(self.topics.scoring_state))
+        try:
+            stored = await asyncio.to_thread(_read_sql, database_url)
+        except Exception as exc:
+            return [f"SQL not readable: {type(exc).__name__}"]
+        sums: dict[str, Decimal] = {}
+        for key, amount in stored.values():
+            sums[key] = sums.get(key, Decimal(0)) + amount
+        wrong: list[str] = []
+        if standings != expected:
+            wrong.append("standings")
+        if {k: v for k, v in states.items() if k in expected or Decimal(v["points"])} != expected:
+            wrong.append("states")
+        if {k: v for k, v in sums.items() if v} != {
+            k: Decimal(v["points"]) for k, v in expected.items() if Decimal(v["points"])
+        }:
+            wrong.append("SQL ledger")
+        return wrong
+
+    async def settle(self, database_url: str, expected: dict[str, Any], timeout: float) -> float | None:
+        """Seconds until standings, states and SQL equal `expected` and stayed so STABLE_SECONDS."""
+        began = time.monotonic()
+        since: float | None = None
+        wrong: list[str] = []
+        while time.monotonic() - began < timeout:
+            wrong = await self.agreement(database_url, expected)
+            now = time.monotonic()
+            if wrong:
+                since = None
+            elif since is None:
+                since = now
+            elif now - since >= STABLE_SECONDS:
+                return now - began
+            await asyncio.sleep(1.0)
+        self.log(f"not settled within {timeout:.0f} s: {', '.join(wrong) or 'equal, but not for long'}")
+        return None
+
     async def verify(self, database_url: str, *, timeout: float = 120.0) -> None:
-        """Standings and the SQL ledger against the batch result over the accepted events."""
+        """Restart the workers, then standings, stored states and the SQL ledger against the batch
+        result over the accepted events, equal for STABLE_SECONDS."""
         o = self.outcome
-        o.accepted = len(self.accepted)
-        accepted_ids = {e["event_id"] for e in self.accepted}
         expected = expected_standings(self.accepted, COMPETITIONS)
         waited = await self.converge(expected, timeout)
         if waited is None:
             self.log(f"standings did not match the batch result within {timeout:.0f} s")
         else:
             self.log(f"standings match the batch result ({waited:.1f} s after the check began)")
+        await self.restart_workers()
+        o.accepted = len(self.accepted)
+        accepted_ids = {e["event_id"] for e in self.accepted}
+        expected = expected_standings(self.accepted, COMPETITIONS)
+        settled = await self.settle(database_url, expected, timeout)
+        if settled is not None:
+            self.note(
+                f"after the workers' restart, standings, stored states and SQL ledger equal the batch "
+                f"result and stayed so {STABLE_SECONDS:.0f} s ({settled:.1f} s)"
+            )
 
         standings = latest(await read_all(self.topics.standings))
+        states = state_standings(await read_all(self.topics.scoring_state))
+        stale = {
+            k for k, v in expected.items() if states.get(k) != v and (k in states or Decimal(v["points"]))
+        }
+        stale |= {k for k, v in states.items() if k not in expected and Decimal(v["points"])}
         differing = {k for k, v in expected.items() if standings.get(k) != v}
         unexpected_keys = set(standings) - set(expected)
 
@@ -521,7 +642,7 @@ class Scenario:
         kafka_keys = {k for k in standings if points(k)} | set(kafka_sums)
         kafka_mismatch = {k for k in kafka_keys if kafka_sums.get(k, Decimal(0)) != points(k)}
 
-        o.lost = len(missing) + len(differing) + len(missing_in_sql)
+        o.lost = len(missing) + len(differing) + len(missing_in_sql) + len(stale)
         o.double_counted = len(conflicting) + sum(n - 1 for n in repeated.values()) + len(sql_mismatch)
 
         if missing:
@@ -531,6 +652,16 @@ class Scenario:
             self.fail(
                 f"{len(differing)} standings differ from the batch result, e.g. {k}: "
                 f"stream {json.dumps(standings.get(k))[:300]} vs batch {json.dumps(expected[k])[:300]}"
+            )
+        if stale:
+            k = sorted(stale)[0]
+            self.fail(
+                f"{len(stale)} stored states (score.state) differ from the batch result, e.g. {k}: "
+                f"state {json.dumps(states.get(k))[:300]} vs batch {json.dumps(expected.get(k))[:300]}"
+            )
+        if settled is None:
+            self.fail(
+                f"standings, states and SQL never stayed equal to the batch result for {STABLE_SECONDS:.0f} s"
             )
         if missing_in_sql:
             self.fail(f"{len(missing_in_sql)} ledger entries never reached SQL: {_examples(missing_in_sql)}")
@@ -589,12 +720,12 @@ class Scenario:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    async def kafka_sh(self, command: str) -> tuple[int, float]:
+    async def kafka_sh(self, *command: str) -> tuple[int, float]:
         """deploy/kafka/kafka.sh <command>, its output in kafka-ops.log; (exit code, seconds)."""
         began = time.monotonic()
         with (self.dir / "kafka-ops.log").open("ab") as log:
             proc = await asyncio.create_subprocess_exec(
-                str(KAFKA_SH), command, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT
+                str(KAFKA_SH), *command, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT
             )
             code = await proc.wait()
         return code, time.monotonic() - began
