@@ -87,6 +87,9 @@ async def test_every_bad_input_lands_in_dead_letters_with_its_reason(
     assert "cm_id" in by_reason["missing_field"].detail
     assert "new_firm" in by_reason["wrong_type"].detail
     assert "loan.granted" in by_reason["unknown_type"].detail
+    # Whatever still reads as JSON naming an event id carries it (dlq.event.id): explain finds it.
+    unnamed = {"malformed_json", "empty"}
+    assert {r: by_reason[r].event_id for r in bad} == {r: None if r in unnamed else "evt-bad" for r in bad}
     assert [json.loads(r.value or b"")["event_id"] for r in validated] == ["evt-after-the-junk"]
     assert "Traceback" not in running_worker.output()
 
