@@ -61,6 +61,10 @@ class StreamSettings(SharedSettings):
     # named after the topic. Shared by the workers of one machine, so a partition that moves
     # between them keeps its ids.
     dedup_dir: str = ".run/dedup"
+    # The score stage's history index (streams/history_index.py): one SQLite file per validated
+    # partition, a copy of the topic by manager, rebuilt from the topic when missing. Empty: the
+    # "history" folder of data_dir.
+    history_dir: str = ""
     # The worker's /healthz and /readyz (streams/health.py); 0 = not served. 0.0.0.0 in a
     # container, where the orchestrator's probes come from outside the pod.
     health_host: str = "127.0.0.1"
@@ -71,6 +75,10 @@ class StreamSettings(SharedSettings):
     @property
     def dedup_path(self) -> Path:
         return Path(self.dedup_dir)
+
+    @property
+    def history_path(self) -> Path:
+        return Path(self.history_dir) if self.history_dir else Path(self.data_dir) / "history"
 
     data_dir: str = ".run/worker"
     # A SIGKILLed worker stays in its consumer group until this expires; its partitions (and

@@ -7,6 +7,7 @@ import logging
 
 from streams.admin import BrokerUnavailable
 from streams.dedup_store import DedupStore
+from streams.history_index import HistoryIndex
 from streams.pipeline import fault
 from streams.pipeline.deduplicating import DedupStage
 from streams.pipeline.loop import BatchLoop
@@ -26,10 +27,12 @@ class Worker:
         self._bootstrap = settings.kafka_bootstrap
         self.rules = RulesFeed(settings.kafka_bootstrap, topics.competitions)
         self.dedup_store = DedupStore(settings.dedup_path, topics.accepted)
+        self.history_index = HistoryIndex(settings.history_path, topics.validated)
+        score = ScoreStage(settings.kafka_bootstrap, topics, self.rules, self.history_index)
         self.loops = [
             BatchLoop(settings, ValidateStage(topics, settings.limits)),
             BatchLoop(settings, DedupStage(topics, self.dedup_store)),
-            BatchLoop(settings, ScoreStage(settings.kafka_bootstrap, topics, self.rules)),
+            BatchLoop(settings, score),
         ]
 
     async def run(self) -> None:
@@ -41,6 +44,7 @@ class Worker:
             )
         finally:
             self.dedup_store.close()
+            self.history_index.close()
 
     async def _bind_dedup_store(self) -> None:
         """Tie the seen ids to the accepted topic as it exists now (streams/dedup_store.py)."""

@@ -63,8 +63,8 @@ class _Past:
         offsets = self._offsets.get(cm_id, [])
         return self._values.get(cm_id, [])[: bisect_left(offsets, before)]
 
-    async def everyone(self, before: int) -> dict[str, list[bytes]]:
-        return {cm_id: await self.manager(cm_id, before) for cm_id in self._values}
+    async def managers(self, before: int) -> list[str]:
+        return [cm_id for cm_id, offsets in self._offsets.items() if offsets[0] < before]
 
 
 class _Versions:

@@ -17,24 +17,30 @@ Per record:
   finds it there already;
 - a run of re-score control records (several competitions published together) pins the versions
   it names at its position and rebuilds the changed competitions' books from the history before
-  it. The grouping does not change the result: each competition's books are rebuilt from the same
-  events either way.
+  it, one manager at a time (a partition's history need not fit in memory). The grouping does not
+  change the result: each competition's books are rebuilt from the same events either way.
 - a freeze control record adds an award period to the partition's freezes (kept with the pinned
   rules): from there on, an entry of that period whose event reached the platform at or after the
   freeze is late.
 A control record naming a version the definitions cannot give yet stops the partition there:
 nothing at or after the run is taken, and the outcome says what it waits for. It is never skipped,
 or a partition would score on with old rules for good.
+
+A rebuild is long pure work (a year of one manager's events). It goes through `Offload`: verify
+runs it in place; the stream runs it off its event loop, where the consumer groups' heartbeats
+must go on meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from schemas.control import FREEZE, FreezeNotice, Rescore, kind_of
+from schemas.envelope import Envelope
 from schemas.events import AccountClosed
 from schemas.records import ARRIVED_HEADER, arrived_at_ms
 from schemas.validate import read_canonical
@@ -81,15 +87,29 @@ def arrival_time(record: Record) -> datetime | None:
 
 
 class History(Protocol):
-    """The partition's event records before an offset (control records left out), as bytes."""
+    """The partition's event records before an offset (control records left out), as bytes,
+    one manager at a time: a re-score walks the managers and never asks for the whole partition."""
 
     async def manager(self, cm_id: str, before: int) -> list[bytes]:
         """One manager's, in offset order."""
         ...
 
-    async def everyone(self, before: int) -> dict[str, list[bytes]]:
-        """Every manager's, grouped by manager, each in offset order."""
+    async def managers(self, before: int) -> list[str]:
+        """Every manager with an event record before the offset."""
         ...
+
+
+_T = TypeVar("_T")
+
+
+class Offload(Protocol):
+    """Runs a piece of pure work and gives its result: in place, or in a thread."""
+
+    def __call__(self, work: Callable[[], _T], /) -> Awaitable[_T]: ...
+
+
+async def in_place(work: Callable[[], _T], /) -> _T:
+    return work()
 
 
 class Definitions(Protocol):
@@ -165,16 +185,18 @@ class PartitionScorer:
         pinned: Pinned | None = None,
         freezes: Freezes | None = None,
         only: set[str] | None = None,
+        offload: Offload = in_place,
     ) -> None:
         """`states`/`pinned`: as stored after the last committed record. `only`: score these
         competitions alone (verify of some); books are independent per competition, so the
-        others' rules need not be loaded."""
+        others' rules need not be loaded. `offload`: where rebuilds run (the module's docstring)."""
         self.states = states if states is not None else {}
         self.pinned = pinned if pinned is not None else {}
         self.freezes = freezes if freezes is not None else Freezes()
         self._history = history
         self._definitions = definitions
         self._only = only
+        self._offload = offload
         self._catalog: Catalog | None = None  # built from `pinned` when first needed
         self._reported: dict[tuple[str, str], dict[str, Any]] = {}  # (competition, cm) -> standing
 
@@ -242,11 +264,11 @@ class PartitionScorer:
                 # A correction older than what the state keeps in detail: score the manager again
                 # from their history, this event included (apply changed nothing). Errors reading
                 # the history are not scoring failures: they reach the caller.
-                history = readable_events(await self._history.manager(cm_id, record.offset))
-                state, entries = rebuild(
-                    cm_id, [*history, event], self._catalog, state, cause=event, arrival=arrival
-                )
-                self.states[cm_id] = state
+                raw = await self._history.manager(cm_id, record.offset)
+                work = partial(_rebuilt, cm_id, raw, self._catalog, state, cause=event, arrival=arrival)
+                rebuilt: Rebuilt = await self._offload(work)
+                state = self.states[cm_id] = rebuilt[0]
+                entries = rebuilt[1]
         except SCORING_FAILURES as exc:
             # Cannot happen for an event the validator passed; if it does, park it, don't stop.
             out.failures.append(Failure(record, str(exc)))
@@ -282,20 +304,19 @@ class PartitionScorer:
         if not changed:
             return True
         self._catalog = catalog = self._build_catalog()
-        # The history as bytes, grouped by manager: parsed one manager at a time, so the peak is
-        # the partition's raw history, not its parsed events.
-        raw = await self._history.everyone(run[0].offset)
+        # One manager at a time: the peak is one manager's history, not the partition's.
+        before = run[0].offset
         arrival = Arrival(now, self.freezes)
         count = 0
-        for cm_id in sorted(raw.keys() | self.states.keys()):
-            history = readable_events(raw.pop(cm_id, []))
-            state, entries = rebuild(
-                cm_id, history, catalog, self.states.get(cm_id), only=changed, arrival=arrival
-            )
-            self.states[cm_id] = state
+        for cm_id in sorted(set(await self._history.managers(before)) | self.states.keys()):
+            raw = await self._history.manager(cm_id, before)
+            previous = self.states.get(cm_id)
+            work = partial(_rebuilt, cm_id, raw, catalog, previous, only=changed, arrival=arrival)
+            rebuilt: Rebuilt = await self._offload(work)
+            self.states[cm_id], entries, read = rebuilt
             out.dirty.add(cm_id)
             out.entries += entries
-            count += len(history)
+            count += read
         out.rescored.append(Rescored(frozenset(changed), count))
         return True
 
@@ -336,6 +357,26 @@ class PartitionScorer:
             assert comp is not None  # _missing was asked just before, with no wait in between
             comps.append(comp)
         return Catalog(comps)
+
+
+Rebuilt = tuple[ParticipantState, list[LedgerEntry], int]  # the state, its entries, events read
+
+
+def _rebuilt(
+    cm_id: str,
+    raw: list[bytes],
+    catalog: Catalog,
+    previous: ParticipantState | None,
+    *,
+    only: set[str] | None = None,
+    cause: Envelope | None = None,
+    arrival: Arrival | None = None,
+) -> Rebuilt:
+    """`rebuild` from the manager's records as bytes (parsed here, so an offloaded rebuild parses
+    off the loop too); also how many history events it read."""
+    history = readable_events(raw)
+    state, entries = rebuild(cm_id, history, catalog, previous, only=only, cause=cause, arrival=arrival)
+    return state, entries, len(history)
 
 
 def _name(competition_id: str, version: int) -> str:

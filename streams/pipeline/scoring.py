@@ -15,10 +15,15 @@ sees the same rules and freezes at the same offsets and mints the same ledger en
 the rules feed learnt of a version.
 A control record naming a version the rules feed does not have yet holds the partition at that
 record (`holds`): the loop commits up to it and reads it again later; /readyz says why.
+
+A manager's past comes from the local history index (streams/pipeline/history.py), which each
+batch's records enter before they are scored; rebuilds run in a thread, so a re-score of a big
+partition does not stop the heartbeats of the worker's consumer groups.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -34,9 +39,11 @@ from streams.core.lateness import Freezes
 from streams.core.partition import Outcome, PartitionScorer, Record, arrival_time
 from streams.core.state import ParticipantState
 from streams.follow import latest_by_key
-from streams.pipeline.history import KafkaHistory, is_control
+from streams.history_index import HistoryIndex
+from streams.pipeline.history import IndexedHistory, is_control
 from streams.pipeline.stage import Hold, Out
 from streams.rules_feed import RulesFeed
+from streams.topic_identity import describe
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +51,14 @@ log = logging.getLogger(__name__)
 class ScoreStage:
     name = "score"
 
-    def __init__(self, bootstrap: str, topics: Topics, rules: RulesFeed) -> None:
+    def __init__(self, bootstrap: str, topics: Topics, rules: RulesFeed, index: HistoryIndex) -> None:
         self.topic = topics.validated
         self._bootstrap = bootstrap
         self._topics = topics
         self._rules = rules
+        self._index = index
         self._scorers: dict[int, PartitionScorer] = {}
+        self._histories: dict[int, IndexedHistory] = {}
         self.parked = 0
         self.holds: dict[int, Hold] = {}
 
@@ -61,11 +70,13 @@ class ScoreStage:
     def forget(self, partitions: set[int]) -> None:
         for p in partitions:
             self._scorers.pop(p, None)
+            self._histories.pop(p, None)
             self.holds.pop(p, None)
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         await self._rules.ready.wait()
         scorer = await self._scorer(partition)
+        await self._histories[partition].note(records)  # before scoring: a rebuild may read them
         started = time.perf_counter()
         # Late is judged by when each record reached the platform, as verify judges it.
         outcome = await scorer.feed([_record(m) for m in records], arrival_time)
@@ -141,12 +152,17 @@ class ScoreStage:
             )
             rules = blobs.pop(RULES_KEY, None)
             states = {key.decode(): ParticipantState.from_dict(unpack(blob)) for key, blob in blobs.items()}
+            await self._bind_index()
+            history = self._histories[partition] = IndexedHistory(
+                self._index, self._bootstrap, self.topic, partition
+            )
             scorer = PartitionScorer(
-                KafkaHistory(self._bootstrap, self.topic, partition),
+                history,
                 self._rules,
                 states=states,
                 pinned=pinned_of(rules) if rules is not None else {},
                 freezes=Freezes.from_dict(freezes_of(rules)) if rules is not None else None,
+                offload=asyncio.to_thread,
             )
             self._scorers[partition] = scorer
             log.info(
@@ -156,6 +172,14 @@ class ScoreStage:
                 len(scorer.pinned),
             )
         return scorer
+
+    async def _bind_index(self) -> None:
+        """Tie the index to the validated topic as it exists now, at every assignment: a topic
+        deleted and created again while the worker runs gets an index of its own."""
+        found = await describe(self._bootstrap, [self.topic])
+        if self.topic not in found:
+            raise LookupError(f"{self.topic} does not exist")  # the loop reads the batch again
+        self._index.bind(found[self.topic])
 
 
 def _record(m: Any) -> Record:

@@ -4,8 +4,10 @@ control runs, pinned rules, rebuilds on NeedsRebuild, the standings diff, waitin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from schemas.control import Rescore
 from schemas.envelope import Envelope
@@ -24,6 +26,7 @@ _raw["rules"][0]["points"] = {"basic": 12, "general": 6}
 V2 = parse_competition(_raw)
 EVENTS = events_of(EXAMPLE)
 NOW = datetime(2025, 2, 20, tzinfo=UTC)  # inside the window: nothing is late
+T = TypeVar("T")
 
 
 def _clock(record: Record) -> datetime:
@@ -41,13 +44,9 @@ class FakeHistory:
         self.asked.append((cm_id, before))
         return [r.value for r in self._events(before) if r.key == cm_id.encode() and r.value is not None]
 
-    async def everyone(self, before: int) -> dict[str, list[bytes]]:
+    async def managers(self, before: int) -> list[str]:
         self.asked.append((None, before))
-        out: dict[str, list[bytes]] = {}
-        for r in self._events(before):
-            if r.value is not None:
-                out.setdefault((r.key or b"").decode(), []).append(r.value)
-        return out
+        return sorted({(r.key or b"").decode() for r in self._events(before) if r.value is not None})
 
     def _events(self, before: int) -> list[Record]:
         return [r for r in self.records if r.offset < before and not r.control]
@@ -119,7 +118,8 @@ def test_a_control_run_pins_the_version_and_rescores_the_history_before_it() -> 
     outcome = _feed(scorer, history, records)
     assert outcome.consumed == len(records)
     assert scorer.pinned == {f"{CID}:1": "published"} and outcome.rules_changed
-    assert history.asked == [(None, len(EVENTS))]  # one pass over the history before the run
+    # the managers before the run, then each one's history on its own
+    assert history.asked == [(None, len(EVENTS)), *((cm, len(EVENTS)) for cm in ("cm-a", "cm-b", "cm-c"))]
     assert [r.competitions for r in outcome.rescored] == [frozenset({CID})]
     # a publish over scored events books them under their own ids, marked as the re-score's
     assert outcome.entries and all(
@@ -256,3 +256,22 @@ def test_verify_replays_with_the_same_scorer_whatever_the_batching() -> None:
     # verify reads the same arrival headers (none here, so nothing is late) and freeze records
     assert {e.entry_id for e in streamed} == set(expected.entries)
     assert expected.events == len(EVENTS) and expected.controls == 2 and expected.waiting == []
+
+
+def test_every_rebuild_goes_through_the_offload_one_manager_at_a_time() -> None:
+    """The stream runs rebuilds off its event loop: the scorer must hand it each one, a re-score
+    as one piece of work per manager, and score with what comes back."""
+    handed: list[str] = []
+
+    async def offload(work: Callable[[], T]) -> T:
+        result = work()
+        handed.append(result[0].cm_id)  # type: ignore[index]
+        return result
+
+    history = FakeHistory()
+    scorer = PartitionScorer(history, FakeDefinitions(V1), offload=offload)
+    records = _records([*EVENTS, PUBLISH_V1])
+    history.records += records
+    asyncio.run(scorer.feed(records, _clock))
+    assert handed == ["cm-a", "cm-b", "cm-c"]
+    assert _totals(scorer) == _fresh(V1)
