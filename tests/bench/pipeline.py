@@ -9,11 +9,11 @@ Scenarios (each on its own topic prefix, so they never see each other's data):
      events per manager (pipeline_history_ratio); the largest state record; a plain aiokafka
      consumer over the same raw topic; SIGKILL and restart (restart_ready_s); steady 1,000
      events/s (freshness).
-  B  two workers on the first 200,000 events of A's load (scale_2_workers_events_per_s).
   C  1,000,000 events already in the history, then a rule change (replay_1m_s).
   D  300 managers: a day of balances scored, then the next night's 60,000 as a CSV through
      campaigns-load (nightly_eod_s).
 Sizes shrink with BENCH_SCALE (e.g. 0.1) for a quick look; the goals assume the full run.
+More workers on one load, and a re-score in a group of two: tests/bench/scale.py.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ GOALS: dict[str, str] = {
     "restart_ready_s": "<= 30",
     "freshness_p50_ms": "<= 200",
     "freshness_p99_ms": "<= 1,000",
-    "scale_2_workers_events_per_s": "reported",
 }
 
 
@@ -303,19 +302,6 @@ async def scenario_a(results: dict[str, float], log_dir: Path) -> None:
         results["freshness_p99_ms"] = percentile(latencies, 99)
     finally:
         proc.stop()
-
-    # B: the same load for two workers on fresh topics.
-    topics_b = Topics(new_prefix())
-    first = await fresh_worker(topics_b.prefix, log_dir, "b1")
-    second = await fresh_worker(topics_b.prefix, log_dir, "b2")
-    try:
-        await publish(topics_b, mixed_competitions())
-        await wait_drained(topics_b)
-        load = events[: n(200_000)]
-        results["scale_2_workers_events_per_s"] = len(load) / await timed_load(topics_b, load)
-    finally:
-        first.stop()
-        second.stop()
 
 
 async def scenario_c(results: dict[str, float], log_dir: Path) -> None:
