@@ -3,9 +3,11 @@ SIGSTOPped by its fault point after it sent a batch's outputs and its offsets, b
 ("score.before_commit:<n>:stop"), and stays stopped past the session timeout. The other takes
 its partitions and commits (a probe is scored meanwhile); then the first is SIGCONTed. Its
 producer must be fenced: the commit is refused, its transaction was aborted when the new owner
-started that partition's producer, and nothing it held is written. The final check (restart all
-workers, standings, stored states and SQL ledger equal to the batch result, and stable) catches
-a stale commit that a later batch hid."""
+started that partition's producer, and nothing it held is written. The transaction timeout is
+raised well past the stall, so the broker's timeout cannot be what fences it (with one
+transactional id per worker, as before issue 16, the woken worker's commit goes through). The
+final check (restart all workers, standings, stored states and SQL ledger equal to the batch
+result, and stable) catches a stale commit that a later batch hid."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ EVENTS = 4000
 STOP_AT = "score.before_commit:12:stop"  # the 12th partition commit of the stalled worker
 SESSION_S = 10.0  # the workers' session timeout (streams/settings.py)
 STALLED_S = SESSION_S + 12.0  # past the session, and long enough for the other to commit
+# Far beyond the stall (the probe's wait included): only the new owner can abort the transaction.
+TRANSACTION_TIMEOUT_MS = "180000"
 TOOK_OVER = re.compile(r"\bscore: took over \[([0-9, ]*)\]")
 
 
@@ -32,7 +36,11 @@ def took_over(log_text: str) -> list[set[int]]:
 
 async def run(sc: Scenario) -> None:
     url = sqlite_url(sc.dir)
-    shared = {"CAMPAIGNS_DEDUP_DIR": str(sc.dir / "dedup"), "CAMPAIGNS_BATCH_MAX_RECORDS": "150"}
+    shared = {
+        "CAMPAIGNS_DEDUP_DIR": str(sc.dir / "dedup"),
+        "CAMPAIGNS_BATCH_MAX_RECORDS": "150",
+        "CAMPAIGNS_TRANSACTION_TIMEOUT_MS": TRANSACTION_TIMEOUT_MS,
+    }
     stalling = sc.worker("worker-a", CAMPAIGNS_FAULT=STOP_AT, **shared)
     other = sc.worker("worker-b", **shared)
     await sc.prepare()
@@ -91,5 +99,6 @@ def _refused(log_text: str) -> str:
     after = log_text.partition("fault: continued")[2]
     for line in after.splitlines():
         if "batch failed" in line:
-            return line.split("batch failed", 1)[1].partition("): ")[2].strip()[:160]
+            rest = line.split("batch failed", 1)[1]
+            return (rest.partition("): ")[2] or rest).strip()[:160] or "batch failed"
     return ""
