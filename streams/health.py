@@ -6,6 +6,7 @@ GET /readyz:  200 when the rules feed has caught up and every stage's loop is ru
               partitions, batches, records, failures, the last error, lag (records behind the
               last stable offset of its partitions), how many records it parked, and the partitions
               it holds and why (the score stage waiting for a rule version: not ready).
+GET /metrics: Prometheus metrics (streams/metrics.py), with no credential, like the probes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from streams.metrics import WorkerMetrics
 from streams.worker import Worker
 
 
@@ -41,9 +44,15 @@ async def serve(worker: Worker, port: int, host: str = "127.0.0.1") -> web.AppRu
         body = readiness(worker)
         return web.json_response(body, status=200 if body["ready"] else 503)
 
+    metrics = WorkerMetrics(worker)
+
+    async def exposition(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", exposition)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

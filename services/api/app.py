@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.api.access import start_access
 from services.api.content_type import JsonBodies
 from services.api.errors import install_error_handlers
+from services.api.metrics import ApiMetrics
 from services.api.openapi_problems import install_problem_schema
 from services.api.relay import Relay
 from services.api.routes import (
@@ -31,6 +32,7 @@ from services.api.routes import (
     ingest,
     leaderboards,
     managers,
+    metrics,
     pages,
     preview,
     standings,
@@ -96,6 +98,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             clock=_pinned(settings.board_clock),
         )
         await read_model.start()
+        app.state.metrics.read_model = read_model
         # Only read, for /readyz: the sink's heartbeat and parked records. Connects on first use.
         store = Store.from_url(settings.database_url)
         start_access(app.state, store, settings)  # users, keys, sessions (services/api/access.py)
@@ -122,17 +125,19 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             whatif = getattr(app.state, "whatif", None)
             if whatif is not None:
                 await asyncio.to_thread(whatif.close)
+            app.state.metrics.read_model = None
             await read_model.stop()
             await publisher.stop()
             store.close()
 
     app = FastAPI(title="普惠金融 campaigns", lifespan=lifespan)
+    app.state.metrics = ApiMetrics()  # one registry per app: GET /metrics (services/api/metrics.py)
     # One error shape (RFC 9457), declared in the OpenAPI document; JSON bodies whatever their
     # Content-Type (curl -d): services/api/errors.py, openapi_problems.py, content_type.py.
     install_error_handlers(app)
     install_problem_schema(app)
     app.add_middleware(JsonBodies)
-    for module in (health, ingest, competitions, leaderboards, standings, pages, stream, managers):
+    for module in (health, metrics, ingest, competitions, leaderboards, standings, pages, stream, managers):
         app.include_router(module.router)
     app.include_router(console_pages.router)
     # Access and the console's API (issue 9): services/api/access.py says who may call what.

@@ -6,6 +6,7 @@ is kept out of "ready" but not restarted (a restart would not bring the database
 GET /healthz: 200 while the process's event loop answers (liveness).
 GET /readyz:  200 while the last heartbeat reached the database less than
               CAMPAIGNS_SINK_STALE_SECONDS ago; 503 otherwise, with the reason.
+GET /metrics: Prometheus metrics (services/sink/metrics.py), with no credential, like the probes.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.settings import ServiceSettings
 
 if TYPE_CHECKING:
+    from services.sink.metrics import SinkMetrics
     from services.sink.runner import Heartbeat
 
 
@@ -33,7 +36,7 @@ def readiness(last_stored: float | None, last_error: str, now: float, stale_seco
     return {"ready": True, "age_seconds": round(age, 1)}
 
 
-async def serve(heartbeat: Heartbeat, settings: ServiceSettings) -> web.AppRunner:
+async def serve(heartbeat: Heartbeat, metrics: SinkMetrics, settings: ServiceSettings) -> web.AppRunner:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -43,9 +46,13 @@ async def serve(heartbeat: Heartbeat, settings: ServiceSettings) -> web.AppRunne
         )
         return web.json_response(body, status=200 if body["ready"] else 503)
 
+    async def exposition(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", exposition)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.sink_health_host, settings.sink_health_port).start()

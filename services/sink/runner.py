@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -22,6 +23,7 @@ from aiokafka.errors import KafkaError
 
 from services.settings import ServiceSettings
 from services.sink.health import serve
+from services.sink.metrics import SinkMetrics
 from services.sink.writer import Outcome, Writer
 from services.store import Store, StoreError, StoreUnavailable
 
@@ -52,6 +54,7 @@ class Heartbeat:
         self._started_at = datetime.now(UTC)
         self._next = 0.0
         self.positions: dict[str, int] = {}
+        self.read: Counter[str] = Counter()  # records read, by topic (for /metrics)
         self.written = 0
         self.parked = 0
         # For the sink's own /readyz (services/sink/health.py): when a beat last reached the store.
@@ -100,18 +103,22 @@ async def run(settings: ServiceSettings, store: Store, stop: asyncio.Event) -> N
     )
     writer = Writer(store, topics.ledger, keep=settings.max_message_bytes)
     heartbeat = Heartbeat(store, settings.sink_name, settings.sink_heartbeat_seconds)
-    health = await serve(heartbeat, settings) if settings.sink_health_port else None
+    metrics = SinkMetrics(heartbeat, consumer)
+    health = await serve(heartbeat, metrics, settings) if settings.sink_health_port else None
     await consumer.start()
     print("sink: ready", flush=True)
     try:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=500, max_records=settings.sink_batch_size)
+            started = time.monotonic()
             for tp, messages in batch.items():
+                heartbeat.read[tp.topic] += len(messages)
                 heartbeat.add(await _with_retry(partial(writer.write, tp.topic, messages)))
             if batch:
                 await consumer.commit()
                 for tp in batch.keys() & consumer.assignment():
                     heartbeat.positions[f"{tp.topic}/{tp.partition}"] = await consumer.position(tp)
+                metrics.batch_seconds.observe(time.monotonic() - started)
             await heartbeat.maybe_beat()
     except KafkaError as exc:
         log.error("sink: Kafka error: %s", exc)

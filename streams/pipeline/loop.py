@@ -32,6 +32,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -83,6 +85,8 @@ class BatchLoop:
         self.last_error: str | None = None
         self.running = False  # inside the consume loop (False before start and after a failure)
         self.last_batch_at: float | None = None
+        self.outputs: Counter[str] = Counter()  # records produced by committed batches, by topic
+        self.batch_timer: Callable[[float], None] = lambda seconds: None  # streams/metrics.py sets it
         self._consumer: AIOKafkaConsumer | None = None
         self._producers: dict[int, AIOKafkaProducer] = {}  # by input partition
         self._positions: dict[TopicPartition, int] = {}  # committed, per partition
@@ -243,6 +247,7 @@ class BatchLoop:
         if not work:
             return
         partitions = {tp.partition for tp in work}
+        started = time.monotonic()
         try:
             outputs: dict[TopicPartition, list[Out]] = {}
             for tp, records in sorted(work.items(), key=lambda kv: kv[0].partition):
@@ -282,6 +287,8 @@ class BatchLoop:
             self.last_batch_at = time.time()
             self.batches += 1
             self.records += sum(len(work[tp]) for tp in done)
+            self.outputs.update(o.topic for tp in done for o in outputs[tp])
+            self.batch_timer(time.monotonic() - started)
         if failed:
             first = next(iter(failed.values()))
             assert isinstance(first, Exception)
@@ -349,10 +356,15 @@ class BatchLoop:
 
     def lag(self) -> int | None:
         """Records behind the partitions' high watermarks as of the last fetch (None: unknown)."""
+        behind = self.lag_by_partition()
+        return None if behind is None else sum(behind.values())
+
+    def lag_by_partition(self) -> dict[int, int] | None:
+        """`lag` per assigned partition that has committed a batch here (None: not running)."""
         consumer = self._consumer
         if consumer is None or not self.running:
             return None
-        behind = 0
+        behind: dict[int, int] = {}
         for tp in consumer.assignment():
             # read_committed: the last stable offset is as far as this consumer can get.
             end = consumer.last_stable_offset(tp)
@@ -360,7 +372,7 @@ class BatchLoop:
                 end = consumer.highwater(tp)
             committed = self._positions.get(tp)
             if end is not None and committed is not None:
-                behind += max(0, end - committed)
+                behind[tp.partition] = max(0, end - committed)
         return behind
 
     def status(self) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from services.settings import ServiceSettings
 PUBLIC = {
     "/healthz",
     "/readyz",
+    # Counts only, for Prometheus: no names, ids or points (services/api/routes/metrics.py).
+    "/metrics",
     "/api/auth/login",
     "/api/auth/logout",
     # Static shells with no data: what they show comes from the API with the visitor's credentials.

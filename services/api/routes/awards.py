@@ -159,7 +159,7 @@ async def freeze_period(
     gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
 
     def freeze() -> tuple[bool, Snapshot]:
-        with _answered():
+        with _answered(), request.app.state.metrics.counting_refusals():
             was = runs.results(store, comp, chain)[1]
             return was, runs.close_due(store, comp, chain, _now(), gate=gate)
 
@@ -226,14 +226,17 @@ async def create_run(
         comp, chain = runs.resolve(versions, body.competition_id, body.period)
     gate = await _gate(request, comp.id, chain, store, body.acknowledge_parked, principal.actor)
 
+    metrics = request.app.state.metrics
+
     def run() -> tuple[runs.RunOutcome, list[str]]:
-        with _answered():
+        with _answered(), metrics.counting_refusals():
             outcome = runs.run(
                 store, versions, body.competition_id, body.period, read_model.board.org, gate=gate, now=_now()
             )
             return outcome, _warnings(store, read_model, outcome.run)
 
     outcome, warnings = await run_in_threadpool(run)
+    metrics.award_runs.labels("created" if outcome.created else "reused").inc()
     await _announce(request, store, comp, chain)
     view = {**_header(outcome.run), "warnings": warnings}
     return JSONResponse(view, status_code=201 if outcome.created else 200)

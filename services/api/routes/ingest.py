@@ -58,6 +58,7 @@ async def ingest_event(
         (result,) = await take([(1, body)], publisher, settings.limits)
     except PublishError as exc:
         raise HTTPException(503, str(exc)) from None
+    request.app.state.metrics.ingested.labels(result.status).inc()
     if result.status == "rejected":
         raise EventRejected(result.reason or "rejected", result.detail or "", result.event_id)
     return JSONResponse(result.as_dict(), status_code=202)
@@ -82,6 +83,8 @@ async def ingest_batch(
         results = await take(lines, publisher, settings.limits)
     except PublishError as exc:
         raise HTTPException(503, str(exc)) from None
+    for result in results:
+        request.app.state.metrics.ingested.labels(result.status).inc()
     return JSONResponse(
         {
             "accepted": sum(r.status == "accepted" for r in results),
