@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -247,3 +248,35 @@ def test_every_metric_the_dashboard_queries_is_exposed(worker_exposition: bytes)
     queried = dashboard_metrics()
     assert len(queried) >= 20
     assert sorted(queried - exposed) == []
+
+
+def test_every_workload_is_annotated_for_scraping_on_a_port_it_serves() -> None:
+    deploy = DASHBOARD.parents[1]
+    scraped = {}
+    for path in sorted((deploy / "k8s").glob("*.yaml")):
+        for resource in yaml.safe_load_all(path.read_text()):
+            if resource and resource["kind"] in {"Deployment", "StatefulSet"}:
+                pod = resource["spec"]["template"]
+                notes = pod["metadata"]["annotations"]
+                ports = {p["containerPort"] for c in pod["spec"]["containers"] for p in c["ports"]}
+                assert notes["prometheus.io/path"] == "/metrics"
+                assert int(notes["prometheus.io/port"]) in ports, resource["metadata"]["name"]
+                scraped[resource["metadata"]["name"]] = notes["prometheus.io/scrape"]
+    assert scraped == dict.fromkeys(("campaigns-api", "campaigns-sink", "campaigns-worker"), "true")
+    compose = yaml.safe_load((deploy / "compose.yaml").read_text())["services"]
+    labelled = sorted(name for name, s in compose.items() if s.get("labels", {}).get("prometheus.io/scrape"))
+    assert labelled == ["api-1", "api-2", "sink", "worker-1", "worker-2"]
+
+
+def test_every_metric_exposed_is_in_the_operations_doc(worker_exposition: bytes) -> None:
+    doc = (DASHBOARD.parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    families = {
+        family.name
+        for exposition in (worker_exposition, sink_exposition(), api_metrics().exposition())
+        for family in text_string_to_metric_families(exposition.decode())
+        if not family.name.endswith("_created")  # when each series started: the library's own
+    }
+    assert len(families) >= 20
+    documented = set(re.findall(r"`(campaigns_[a-z_]+)", doc))
+    # The doc names counters as they are queried (`_total`) and histograms by their family.
+    assert sorted(f for f in families if f not in documented and f"{f}_total" not in documented) == []
