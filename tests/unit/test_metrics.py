@@ -102,7 +102,7 @@ def worker_exposition(monkeypatch: pytest.MonkeyPatch) -> Iterator[bytes]:
     loop = BatchLoop(StreamSettings(), TwoTopicStage())
     metrics = WorkerMetrics(_worker(loop))
 
-    async def commit(outputs: list[Out], offsets: dict[TopicPartition, int]) -> None: ...
+    async def commit(tp: TopicPartition, outputs: list[Out], offset: int) -> None: ...
 
     monkeypatch.setattr(loop, "_commit", commit)
     consumer = FakeConsumer({P0: 20, P1: 50})
@@ -132,14 +132,11 @@ def test_a_failed_batch_counts_no_events_and_no_latency(monkeypatch: pytest.Monk
     loop = BatchLoop(StreamSettings(), TwoTopicStage())
     metrics = WorkerMetrics(_worker(loop))
 
-    async def commit(outputs: list[Out], offsets: dict[TopicPartition, int]) -> None:
+    async def commit(tp: TopicPartition, outputs: list[Out], offset: int) -> None:
         raise RuntimeError("broker away")
 
-    async def recover(consumer: Any, partitions: set[int], exc: Exception) -> None:
-        loop.failures += 1
-
     monkeypatch.setattr(loop, "_commit", commit)
-    monkeypatch.setattr(loop, "_recover", recover)
+    monkeypatch.setattr(loop, "taken", lambda consumer, partitions: None)  # no new producers here
     asyncio.run(loop._handle(FakeConsumer({P0: 20}), {P0: _records(0, 6)}))  # type: ignore[arg-type]
     found = samples(metrics.exposition())
     assert value(found, "campaigns_stage_events_in_total", stage="validate") == 0
@@ -147,6 +144,24 @@ def test_a_failed_batch_counts_no_events_and_no_latency(monkeypatch: pytest.Monk
     assert value(found, "campaigns_stage_batch_seconds_count", stage="validate") == 0
     assert value(found, "campaigns_stage_running", stage="validate") == 0
     assert not any(name == "campaigns_stage_lag_records" for name, _ in found)  # unknown, not 0
+
+
+def test_only_the_partitions_whose_transaction_committed_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = BatchLoop(StreamSettings(), TwoTopicStage())
+    metrics = WorkerMetrics(_worker(loop))
+
+    async def commit(tp: TopicPartition, outputs: list[Out], offset: int) -> None:
+        if tp == P1:
+            raise RuntimeError("fenced")
+
+    monkeypatch.setattr(loop, "_commit", commit)
+    monkeypatch.setattr(loop, "taken", lambda consumer, partitions: None)
+    consumer = FakeConsumer({P0: 20, P1: 50})
+    asyncio.run(loop._handle(consumer, {P0: _records(0, 6), P1: _records(40, 3)}))  # type: ignore[arg-type]
+    found = samples(metrics.exposition())
+    assert value(found, "campaigns_stage_events_in_total", stage="validate") == 6
+    assert value(found, "campaigns_stage_events_out_total", stage="validate", topic="validated") == 4
+    assert value(found, "campaigns_stage_batch_failures_total", stage="validate") == 1
 
 
 def test_each_worker_has_its_own_registry(worker_exposition: bytes) -> None:
