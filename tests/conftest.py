@@ -11,7 +11,7 @@ from schemas.topics import Topics
 from tests.support.kafka import drop_topics
 from tests.support.processes import Process, new_prefix, worker
 
-pytest_plugins = ["tests.support.databases", "tests.support.kafka_report"]
+pytest_plugins = ["tests.support.databases", "tests.support.kafka_report", "tests.support.leftovers"]
 
 _TIERS = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
 
