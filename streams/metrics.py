@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -89,6 +89,7 @@ class WorkerMetrics:
             registry=self.registry,
         )
         self.registry.register(_Stages(worker))
+        ProcessCollector(registry=self.registry)  # CPU, memory, open files of this process
         for loop in worker.loops:
             loop.batch_timer = self.batch_seconds.labels(loop.stage.name).observe
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -73,6 +73,7 @@ class ApiMetrics:
         for outcome in ("created", "reused"):
             self.award_runs.labels(outcome)
         r.register(_ReadModel(self))
+        ProcessCollector(registry=r)  # CPU, memory, open files of this process
 
     @contextmanager
     def counting_refusals(self) -> Iterator[None]:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -72,6 +72,7 @@ class SinkMetrics:
             registry=self.registry,
         )
         self.registry.register(_Sink(heartbeat, consumer, clock))
+        ProcessCollector(registry=self.registry)  # CPU, memory, open files of this process
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

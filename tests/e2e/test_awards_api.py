@@ -97,6 +97,9 @@ async def test_run_approve_and_report_over_http(api_url: str, topics: Topics, tm
         )
         assert again.status_code == 200
         assert (again.json()["id"], again.json()["checksum"]) == (run["id"], run["checksum"])
+        counted = (await client.get("/metrics")).text.splitlines()
+        assert 'campaigns_award_runs_total{outcome="created"} 1.0' in counted
+        assert 'campaigns_award_runs_total{outcome="reused"} 1.0' in counted
         # By hand: cm-1 一等奖 500; cm-2, cm-3 tie at 14, both 二等奖 300; per head SB1 (20 + 14) / 2
         # = 17.00 beats SB2 14 / 1 = 14.00: 最佳支行 1000. 500 + 300 + 300 + 1000 = 2100.
         assert (run["status"], run["amount"]) == ("draft", "2100.00")

@@ -90,6 +90,7 @@ async def test_freeze_over_http_waits_for_the_sink_then_late_means_after_it(
             assert held.status_code == 409, held.text
             detail = held.json()["detail"]
             assert f"sink is 2 offsets behind the end of {topics.ledger}" in detail, detail
+            assert "campaigns_freezes_refused_total 1.0" in (await client.get("/metrics")).text.splitlines()
 
             writer = sink(prefix, tmp_path, pg_url).start()
             deadline = time.monotonic() + 90

@@ -130,7 +130,7 @@ async def test_metrics_of_a_running_worker_sink_and_api_move_with_the_events(
             name
             for panel in board["panels"]
             for target in panel["targets"]
-            for name in re.findall(r"\bcampaigns_[a-z_]+\b", target["expr"])
+            for name in re.findall(r"\b(?:campaigns|process)_[a-z_]+\b", target["expr"])
         }
         exposed = {name for found in (at_worker, at_sink, at_api) for name, _ in found}
         assert sorted(queried - exposed) == []
