@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.api.relay import Relay
+from services.history.moments import LedgerHistory
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
@@ -49,3 +50,14 @@ def _relay(request: Request) -> Relay:
 
 
 RelayDep = Annotated[Relay, Depends(_relay)]
+
+
+def _history(request: Request) -> LedgerHistory:
+    """The board at past moments (services/history): made on first use, kept for the process."""
+    history: LedgerHistory | None = getattr(request.app.state, "history", None)
+    if history is None:
+        history = request.app.state.history = LedgerHistory(_store(request))
+    return history
+
+
+HistoryDep = Annotated[LedgerHistory, Depends(_history)]

@@ -33,7 +33,7 @@ from services.store.engine import WRITE, build_engine
 from services.store.errors import StoreConflict, StoreDataError, StoreError, translated
 from services.store.rows import checked_row
 from services.store.tables import Base, Competition, DeadLetter, LedgerEntry, ParkedRecord, SinkHeartbeat
-from services.store.upgrade import add_missing_columns
+from services.store.upgrade import add_missing_columns, add_missing_indexes
 
 PUBLISHED = "published"
 _BATCH = 1000
@@ -91,6 +91,7 @@ class Store:
         with self._writing() as conn:
             Base.metadata.create_all(conn)
             add_missing_columns(conn)
+            add_missing_indexes(conn)
 
     def ping(self) -> None:
         """Return if the database answers, else raise StoreUnavailable."""

@@ -46,7 +46,23 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
     # event_id: explaining one event (GET /api/events/{event_id}/explain) finds its entries.
-    __table_args__ = (Index(None, "competition_id", "cm_id"), Index(None, "event_id"))
+    # (competition_id, occurred_at, ...): the board at a past moment sums a time range of one
+    # competition from the index alone (services/history); (competition_id, recorded_at): what
+    # arrived since it last looked.
+    __table_args__ = (
+        Index(None, "competition_id", "cm_id"),
+        Index(None, "event_id"),
+        Index(
+            "ix_ledger_entries_history",
+            "competition_id",
+            "occurred_at",
+            "cm_id",
+            "sub_branch_id",
+            "team_id",
+            "points",
+        ),
+        Index(None, "competition_id", "recorded_at"),
+    )
 
     entry_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))

@@ -1,4 +1,4 @@
-"""Columns added to a table after databases were created with it.
+"""Columns and indexes added to a table after databases were created with it.
 
 `create_all` makes missing tables but leaves existing ones as they are, so a database made by an
 earlier version would refuse rows that carry a newer column. Each column named here is added,
@@ -31,3 +31,20 @@ def add_missing_columns(conn: Connection) -> list[str]:
             conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {ddl}")
             added.append(f"{name}.{column_name}")
     return added
+
+
+def add_missing_indexes(conn: Connection) -> list[str]:
+    """CREATE INDEX for each declared index an existing table lacks (create_all skips tables that
+    exist, and so their newer indexes); returns the names created."""
+    created: list[str] = []
+    inspector = inspect(conn)
+    existing_tables = set(inspector.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name is not None and index.name not in present:
+                index.create(conn)
+                created.append(str(index.name))
+    return created

@@ -2,23 +2,31 @@
 a page of the board (top N from an offset, filtered by sub-branch or team), and one row with its
 neighbours ("around me").
 
-Each answer carries a weak ETag made of the read model's revision, the Shanghai day (rank
+With `as_of` (an instant with its offset) the page is the board as it stood then, ranked from the
+SQL ledger (services/history, docs/boards.md): no ETag, no live extras (rank change, progress).
+`/leaderboard/changes?day=` lists the event times at which a day's board changed, for replay.
+
+Each live answer carries a weak ETag made of the read model's revision, the Shanghai day (rank
 changes and headcounts follow it) and the query; a client that sends it back in If-None-Match
 gets 304 until something changes. Cache-Control: no-cache, so a proxy or browser always asks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import OrderedDict
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from schemas import SHANGHAI
 from services.api import views
 from services.api.access import Reader, ensure_sub_branch, ensure_team, ensure_unit
-from services.api.deps import ReadModelDep
+from services.api.deps import HistoryDep, ReadModelDep
+from services.history import boards as past_boards
 from services.readmodel import ReadModel
 from streams.core.rules import RankingKind
 
@@ -89,12 +97,30 @@ async def leaderboard(
     sub_branch: str | None = None,
     team: str | None = None,
     privacy: Privacy = 0,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="an instant with its offset (2026-12-03T18:00:00+08:00): the board as it stood then"
+        ),
+    ] = None,
     *,
     principal: Reader,
+    history: HistoryDep,
 ) -> Response:
     board = read_model.board
     ensure_sub_branch(principal, sub_branch)  # a viewer or display token: its own sub-branch only
     ensure_team(principal, board.org, team)
+    if as_of is not None:
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise HTTPException(422, "as_of needs an offset (e.g. +08:00 or Z)")
+        past = await asyncio.to_thread(past_boards.past_board, history, board, competition_id, ranking, as_of)
+        rows = past_boards.picked(past, sub_branch, team)
+        body = past_boards.page(board, past, rows[offset : offset + limit], len(rows))
+        return Response(
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+            media_type="application/json",
+            headers=_HEADERS,
+        )
     board.index(competition_id, ranking)  # 404 / 422 before any 304
     etag, cached = _cached(read_model, request)
     if cached is not None:
@@ -125,3 +151,24 @@ async def around(
     if found is None:
         raise HTTPException(404, f"{unit_id} is not on the {ranking} board of {competition_id}")
     return _remember(request, etag, views.around(found, bool(privacy)))
+
+
+@router.get("/{competition_id}/leaderboard/changes")
+async def changes(
+    competition_id: str,
+    day: date,
+    read_model: ReadModelDep,
+    *,
+    principal: Reader,
+    history: HistoryDep,
+) -> dict[str, Any]:
+    """The event times at which the competition's board changed on that Shanghai day, in order:
+    the steps of a replay (ask the board `as_of` each)."""
+    read_model.board.competition(competition_id)  # 404 for an unknown one
+    start = datetime.combine(day, time(0), SHANGHAI).astimezone(UTC)
+    times = await asyncio.to_thread(history.change_times, competition_id, start, start + timedelta(days=1))
+    return {
+        "competition_id": competition_id,
+        "day": day.isoformat(),
+        "times": [past_boards.instant(t) for t in times],
+    }

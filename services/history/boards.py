@@ -1,0 +1,121 @@
+"""The board at a past moment as the API answers it: ledger totals ranked, filtered by where each
+manager belonged that day (the org, as the live board does), named, in the live page's row shape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from schemas import SHANGHAI
+from services.history.moments import LedgerHistory
+from services.history.places import Place, Totals, rank_totals
+from services.readmodel import RankingNotOffered
+from services.readmodel.board import Board
+from streams.core.org import NOWHERE, Unit
+from streams.core.rules import Competition, RankingKind
+
+
+@dataclass(frozen=True)
+class PastBoard:
+    competition: Competition
+    ranking: RankingKind
+    at: datetime
+    day: date
+    places: list[Place]
+    homes: dict[str, Unit]  # customer_manager boards: each manager's unit that day
+
+
+def past_board(
+    history: LedgerHistory, board: Board, competition_id: str, ranking: RankingKind, at: datetime
+) -> PastBoard:
+    """Unknown competition: UnknownCompetition; a ranking it does not offer: RankingNotOffered."""
+    comp = board.competition(competition_id)
+    if ranking not in comp.rankings:
+        raise RankingNotOffered(competition_id, ranking, list(comp.rankings))
+    totals = history.totals_at(competition_id, at)
+    day = at.astimezone(SHANGHAI).date()
+    heads = board.headcounts(day) if ranking == "sub_branch_per_head" else None
+    places = rank_totals(totals, ranking, comp.tie_break, heads)
+    homes = _homes(board, totals, day) if ranking == "customer_manager" else {}
+    return PastBoard(comp, ranking, at, day, places, homes)
+
+
+def _homes(board: Board, totals: Totals, day: date) -> dict[str, Unit]:
+    """The org's unit for each manager that day, else the unit they earned most in."""
+    best: dict[str, tuple[Any, Unit]] = {}
+    for (cm_id, sub_branch_id, team_id), (points, _) in totals.items():
+        held = best.get(cm_id)
+        if held is None or points > held[0]:
+            best[cm_id] = (points, Unit(sub_branch_id, team_id))
+    out = {}
+    for cm_id, (_, earned) in best.items():
+        unit = board.org.unit_of(cm_id, day)
+        out[cm_id] = earned if unit == NOWHERE else unit
+    return out
+
+
+def instant(at: datetime) -> str:
+    """As the live board writes an instant: ISO 8601, UTC as Z."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def in_unit(past: PastBoard, place: Place, sub_branch: str | None, team: str | None) -> bool:
+    if past.ranking == "customer_manager":
+        home = past.homes.get(place.unit_id, NOWHERE)
+        return (sub_branch is None or home.sub_branch_id == sub_branch) and (
+            team is None or home.team_id == team
+        )
+    if sub_branch is not None and past.ranking in ("sub_branch_total", "sub_branch_per_head"):
+        return place.unit_id == sub_branch
+    if team is not None and past.ranking == "team":
+        return place.unit_id == team
+    return sub_branch is None and team is None
+
+
+def picked(past: PastBoard, sub_branch: str | None, team: str | None) -> list[Place]:
+    if sub_branch is None and team is None:
+        return past.places
+    return [p for p in past.places if in_unit(past, p, sub_branch, team)]
+
+
+def name_of(board: Board, ranking: RankingKind, unit_id: str) -> str:
+    if ranking == "customer_manager":
+        return board.org.name(unit_id) or unit_id
+    return board.unit_names().get(unit_id, unit_id)
+
+
+def row(board: Board, past: PastBoard, place: Place) -> dict[str, Any]:
+    names = board.unit_names()
+    home = past.homes.get(place.unit_id, NOWHERE)
+    return {
+        "rank": place.rank,
+        "id": place.unit_id,
+        "name": name_of(board, past.ranking, place.unit_id),
+        "points": str(place.points),
+        "total": str(place.total),
+        "headcount": place.headcount,
+        "members": list(place.members),
+        "metrics": {},
+        "improvement": None,
+        "reached_at": instant(place.reached_at),
+        "rank_change": None,
+        "sub_branch_id": home.sub_branch_id,
+        "sub_branch_name": names.get(home.sub_branch_id or ""),
+        "team_id": home.team_id,
+        "team_name": names.get(home.team_id or ""),
+        "progress": [],
+    }
+
+
+def page(board: Board, past: PastBoard, rows: Sequence[Place], count: int) -> dict[str, Any]:
+    return {
+        "competition_id": past.competition.id,
+        "name": past.competition.name,
+        "ranking": past.ranking,
+        "as_of": instant(past.at),
+        "headcount_day": past.day.isoformat(),
+        "count": count,
+        "rows": [row(board, past, p) for p in rows],
+    }
