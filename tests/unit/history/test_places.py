@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.history.places import Place, add_shares, chasing, moves, movers, rank_totals
+from services.history.places import Place, add_shares, chasing, movers, moves, rank_totals
 
 T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 
