@@ -10,7 +10,7 @@ deploy/kafka/kafka.sh start
 deploy/postgres/pg.sh install
 deploy/postgres/pg.sh start
 export CAMPAIGNS_BENCH_PG_URL="${CAMPAIGNS_BENCH_PG_URL:-$(deploy/postgres/pg.sh url)}"
-benches="${BENCH:-pipeline,boards,whatif,awards,verify,scale}"
+benches="${BENCH:-pipeline,boards,whatif,awards,verify,scale,history}"
 for bench in ${benches//,/ }; do
   .venv/bin/python -m "tests.bench.$bench"
 done

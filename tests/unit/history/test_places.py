@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.history.places import Place, add_shares, chasing, movers, moves, rank_totals
+from services.history.places import Place, _key, add_shares, chasing, movers, moves, rank_totals
+from streams.core.ranking import sort_key
 
 T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 
@@ -109,3 +110,12 @@ def test_who_is_close_to_the_next_rank_counts_the_gap_to_the_nearest_better_row(
         ("d", d("8"), "c", 3),
     ]
     assert [c.unit_id for c in chasing(board, among={"c", "d", "e"}, within=d("2"))] == ["e", "c"]
+
+
+def test_the_spelled_out_key_orders_as_the_cores_sort_key() -> None:
+
+    for points, minutes in [("10.00", 5), ("-3.50", 0), ("0.00", 99)]:
+        row = {"points": d(points), "metrics": {}, "improvement": None, "reached_at": at(minutes)}
+        assert _key(d(points), at(minutes), ("points_desc", "first_reached")) == sort_key(
+            row, ("points_desc", "first_reached")
+        )
