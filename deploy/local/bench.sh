@@ -2,7 +2,7 @@
 # make bench: start the local broker and PostgreSQL if needed, run every benchmark, print their
 # tables and write bench-results.json (the stream bench starts the file; the others add their keys).
 # BENCH_SCALE=0.1 for a quick look (the goals assume the full run).
-# BENCH=scale (or boards, whatif, awards, verify; several with commas): run only those and add
+# BENCH=scale (or boards, whatif, awards, verify, history; several with commas): run only those and add
 # their keys to the bench-results.json already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

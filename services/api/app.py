@@ -33,6 +33,7 @@ from services.api.routes import (
     leaderboards,
     managers,
     metrics,
+    morning,
     pages,
     preview,
     standings,
@@ -151,4 +152,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.include_router(module.router)
     # Month-end awards (issue 10): period close, award runs, reports, approval.
     app.include_router(awards.router)
+    # The 晨会 page's report (issue 18): services/history.
+    app.include_router(morning.router)
     return app

@@ -23,6 +23,7 @@ PUBLIC = {
     "/",
     "/screen",
     "/me/{cm_id}",
+    "/morning/{sub_branch_id}",
     "/pages/{name}",
     "/console",
     "/console/assets/{name}",

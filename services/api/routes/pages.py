@@ -1,4 +1,5 @@
-"""The pages: the board page (/), the wall screen (/screen) and a manager's own page (/me/{cm_id}),
+"""The pages: the board page (/), the wall screen (/screen), a manager's own page (/me/{cm_id}) and a
+sub-branch's morning meeting (/morning/{sub_branch_id}),
 with the scripts and stylesheets they share (/pages/{name}).
 
 All static: the pages hold no data and read everything from the JSON API, so what a visitor may
@@ -20,6 +21,7 @@ _PAGES = resources.files("services.api").joinpath("pages")
 _LEADERBOARD = _PAGES.joinpath("leaderboard.html").read_text(encoding="utf-8")
 _SCREEN = _PAGES.joinpath("screen.html").read_text(encoding="utf-8")
 _ME = _PAGES.joinpath("me.html").read_text(encoding="utf-8")
+_MORNING = _PAGES.joinpath("morning.html").read_text(encoding="utf-8")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 # A wall screen runs for weeks: after a deployment its next reload must get the new files.
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -61,6 +63,12 @@ async def wall_screen() -> HTMLResponse:
 async def manager_page(cm_id: str) -> HTMLResponse:
     """A customer manager's own page, phone-sized; its script reads the id from the path."""
     return HTMLResponse(_ME, headers=NO_CACHE)
+
+
+@router.get("/morning/{sub_branch_id}", response_class=HTMLResponse)
+async def morning_page(sub_branch_id: str) -> HTMLResponse:
+    """A sub-branch's 晨会 page: ?competition=&day= (yesterday in Shanghai by default); printable."""
+    return HTMLResponse(_MORNING, headers=NO_CACHE)
 
 
 @router.get("/pages/{name}")
