@@ -2,7 +2,8 @@
 Shanghai (the API's board clock pinned to the morning of 5 February 2026): who climbed and who
 fell on the 4th, who is closest to the next rank, every manager's line with the whole board's
 rank; its print layout (the controls hidden), its XLSX, and the board of an earlier moment
-(`as_of`) it is made from. Scoring runs for real: worker, ledger sink, API."""
+(`as_of`) it is made from; and the wall screen replaying that day. Scoring runs for real:
+worker, ledger sink, API."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from schemas.topics import Topics
-from tests.e2e.pages_world import OPENING, basic, display_token, member, publish_over_http, until
+from tests.e2e.pages_world import OPENING, basic, display_token, member, publish_over_http, row_rank, until
 from tests.support.live_browser import live_browser, live_page, page_errors, save_screenshot, text_of
 from tests.support.processes import Process, sink
 from tests.support.scoring import send_events
@@ -133,6 +134,24 @@ async def test_the_morning_meeting_page(
             assert await page.is_visible("#lines")
             pdf = await page.pdf(format="A4")
             assert pdf[:4] == b"%PDF"
+            assert not page_errors(page), page_errors(page)
+
+        # the wall screen replays the 4th from the ledger: 王芳 leads at the day's start, 张伟 at its end
+        replay = (
+            f"{api_url}/screen?sub_branch=sb-east&competitions={OPENING}&rotate=0&replay=2026-02-04&step=2"
+        )
+        async with live_browser() as browser, live_page(browser, f"{replay}&token={token}") as page:
+            await until(page, "(window.screenState.replay || {}).step === 1", what="the replay's first step")
+            assert await page.evaluate(row_rank("cm-b")) == 1
+            assert await page.evaluate(row_rank("cm-a")) == 3
+            assert await text_of(page, "#clock") == "00:00:00"
+            assert "回放 2026-02-04" in await text_of(page, "#conn")
+            await until(page, "(window.screenState.replay || {}).done === true", what="the replay's end")
+            assert await page.evaluate(row_rank("cm-a")) == 1
+            assert await page.evaluate(row_rank("cm-d")) == 4
+            assert await text_of(page, "#clock") == "10:00:00"
+            assert await page.evaluate("window.screenState.moves") >= 1
+            await save_screenshot(page, tmp_path / "screen-replay.png", artefact="screen-replay.png")
             assert not page_errors(page), page_errors(page)
     finally:
         ledger.stop()

@@ -4,6 +4,9 @@
 //   competitions  which ones, in this order (default: the published ones running today)
 //   privacy       1 on screens customers can see: no amounts, no customer names or ids
 //   rotate        seconds per competition (0: stay on the first)
+//   replay        YYYY-MM-DD: replay that day instead of showing it live: the board steps
+//                 through the day's changes (GET …/leaderboard/changes), each step the board as
+//                 it stood then (…/leaderboard?as_of=, from the ledger); `step` seconds a step (3)
 // One competition at a time, each fitting the screen; rows move to their new places (FLIP),
 // every scored event shows in the ticker and as a toast.
 
@@ -15,7 +18,10 @@
     privacy: ["1", "true", "yes"].includes((params.get("privacy") || "").toLowerCase()),
     rotateMs: Math.max(0, Number(params.get("rotate") ?? 20) || 0) * 1000,
     ranking: params.get("ranking") || "customer_manager",
+    replay: /^\d{4}-\d{2}-\d{2}$/.test(params.get("replay") || "") ? params.get("replay") : "",
+    stepMs: Math.max(0.2, Number(params.get("step") ?? 3) || 3) * 1000,
   };
+  const REPLAY_STEPS = 48;  // at most this many steps a day: busy days step through groups of changes
   const MAX_STREAMS = 4;  // browsers allow 6 connections per host over HTTP/1.1; keep room for fetches
   const TICKER_MAX = 12;
   const CAP = /\.(daily_cap|contest_cap)$/;  // the core's cap components (services/readmodel/labels.py)
@@ -37,11 +43,12 @@
   const state = {
     comps: [], index: 0, boards: new Map(), sideBoards: new Map(), feeds: new Map(),
     seen: new Set(), seenOrder: [], toasts: [], toastTimer: null, unitName: "",
-    rotateTimer: null, sideTimer: null, listingTimer: null,
+    rotateTimer: null, sideTimer: null, listingTimer: null, replayAt: "", replayRun: 0,
   };
   // For tests and for whoever debugs a screen on the wall: what the page believes.
   const screenState = (window.screenState = {
     connection: "connecting", current: null, snapshots: 0, polls: 0, scored: 0, moves: 0, rendered: 0,
+    replay: null,  // in replay mode: { day, steps, step, at, done }
   });
 
   if (config.privacy) document.body.classList.add("privacy");
@@ -58,6 +65,7 @@
     if (kind === "live") state.denied = null;
     const text = {
       live: "实时更新", connecting: "正在连接…", lost: "连接已断开，正在重连…",
+      replay: "回放 " + config.replay,
       denied: state.denied === 403 ? "无权查看：令牌不属于本支行" : "无权查看：链接缺少有效的显示令牌",
     }[kind];
     badge.className = "conn " + kind;
@@ -76,6 +84,7 @@
   // -- choosing the competitions -----------------------------------------------------------
 
   function today() {
+    if (config.replay) return config.replay;
     return new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });  // YYYY-MM-DD
   }
 
@@ -103,6 +112,7 @@
         syncFeeds();
         show(state.index, false);
         scheduleRotation();
+        if (config.replay) replay();
       }
       if (!comps.length) {
         $("comp-name").textContent = "暂无进行中的竞赛";
@@ -126,6 +136,7 @@
   }
 
   function syncFeeds() {
+    if (config.replay) return;  // a replay reads the ledger's past boards, not the live feeds
     const want = new Set(wanted());
     for (const [cid, feed] of state.feeds) {
       if (!want.has(cid)) {
@@ -364,7 +375,7 @@
     }
     try {
       const board = await getJson("/api/competitions/" + encodeURIComponent(comp.id) + "/leaderboard",
-        { ranking: side[0], limit: 8, privacy: config.privacy ? 1 : "" }, { quiet: true });
+        { ranking: side[0], limit: 8, privacy: config.privacy ? 1 : "", as_of: state.replayAt }, { quiet: true });
       state.sideBoards.set(comp.id, { side, board });
       if (current() && current().id === comp.id) drawSide(side, board);
     } catch (err) {
@@ -496,7 +507,56 @@
 
   // -- start -------------------------------------------------------------------------------
 
+  // -- replay: the day's changes, one step at a time --------------------------------------
+
+  function steps(times) {
+    const per = Math.max(1, Math.ceil(times.length / REPLAY_STEPS));
+    const out = [];
+    for (let i = per - 1; i < times.length; i += per) out.push(times[i]);
+    if (times.length && out[out.length - 1] !== times[times.length - 1]) out.push(times[times.length - 1]);
+    return out;
+  }
+
+  async function replay() {
+    const run = ++state.replayRun;  // a new listing starts a new run; the old one stops
+    const comp = current();
+    setConnection("replay");
+    if (!comp) return;
+    const path = "/api/competitions/" + encodeURIComponent(comp.id);
+    const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+    const startOfDay = config.replay + "T00:00:00+08:00";
+    while (run === state.replayRun) {
+      try {
+        const changes = await getJson(path + "/leaderboard/changes", { day: config.replay });
+        const todo = [startOfDay, ...steps(changes.times)];
+        screenState.replay = { day: config.replay, steps: todo.length, step: 0, at: null, done: false };
+        for (let i = 0; i < todo.length && run === state.replayRun; i += 1) {
+          state.replayAt = todo[i];
+          const board = await getJson(path + "/leaderboard", {
+            ranking: rankingOf(comp), sub_branch: config.subBranch, limit: rowsThatFit(),
+            privacy: config.privacy ? 1 : "", as_of: todo[i],
+          });
+          if (run !== state.replayRun) return;
+          snapshot(comp.id, board, "replay");
+          screenState.replay = { ...screenState.replay, step: i + 1, at: todo[i], done: i + 1 === todo.length };
+          tick();
+          await sleep(config.stepMs);
+        }
+        await sleep(config.stepMs * 3);  // hold the day's end, then play it again
+      } catch (err) {
+        await sleep(5000);
+      }
+    }
+  }
+
   function tick() {
+    if (config.replay) {
+      const at = state.replayAt ? new Date(state.replayAt) : null;
+      $("clock").textContent = at
+        ? at.toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" })
+        : "--:--";
+      return;
+    }
     $("clock").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
   }
 
