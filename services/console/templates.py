@@ -26,6 +26,7 @@ TITLES: dict[str, str] = {
     "payroll_drive": "代发工资",
     "featured_products_month": "三小一卡",
     "little_banker": "小小银行家",
+    "badges_and_sprints": "徽章与冲刺",
 }
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.envelope import Envelope
+from streams.core.badges import Held
 from streams.core.catalog import Catalog
 from streams.core.compact import micros, moment_of
 from streams.core.org import OrgTimeline
@@ -67,6 +68,8 @@ class Book:
         self.day_totals: dict[str, Decimal] = {}  # per day-based kind, before contest caps
         # None: a state written before days were kept (its entries' days are not known)
         self.dated: Dated | None = {}
+        self.held = Held()  # badges the ledger holds (badges.py)
+        self.challenges: dict[str, dict[str, Any]] = {}  # challenge id -> progress (badges.progress)
         self.scorers: dict[str, Scorer] = {}
         self._route: dict[str, list[Scorer]] = {}
         self._checks: dict[str, list[Scorer]] = {}
@@ -272,6 +275,8 @@ class Book:
             "buckets": {name: _bucket_to_list(b) for name, b in sorted(self.buckets.items())},
             "index": {kind: scorer.dump() for kind, scorer in sorted(self.scorers.items())},
             "dated": None if self.dated is None else _dated_to_list(self.dated),
+            **({"badges": self.held.dump()} if self.held else {}),
+            **({"challenges": self.challenges} if self.challenges else {}),
         }
 
     @classmethod
@@ -291,6 +296,8 @@ class Book:
         book.totals = {k: v for k, v in book.totals.items() if v}
         raw_dated = obj.get("dated")  # absent in states written before days were kept
         book.dated = None if raw_dated is None else _dated_from_list(raw_dated)
+        book.held = Held(obj.get("badges"))  # absent: none held (or a state from before badges)
+        book.challenges = dict(obj.get("challenges") or {})
         scorers: dict[str, Scorer] = {}
         for kind, raw in obj["index"].items():
             scorer = SCORERS[kind]()

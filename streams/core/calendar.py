@@ -26,3 +26,12 @@ def end_of(day: date) -> datetime:
 def days(first: date, last: date) -> int:
     """Number of days in the inclusive range first..last (0 if empty)."""
     return max(0, (last - first).days + 1)
+
+
+def is_working_day(
+    day: date, holidays: frozenset[date] = frozenset(), workdays: frozenset[date] = frozenset()
+) -> bool:
+    """A bank working day: Monday to Friday unless a holiday, or a weekend day made a workday (调休)."""
+    if day in workdays:
+        return True
+    return day.weekday() < 5 and day not in holidays

@@ -17,6 +17,7 @@ from decimal import Decimal
 from schemas.envelope import Envelope
 from schemas.events import AccountClosed, CustomerTransferred, DepositBalance, OrgChanged
 from schemas.routing import participant_of, participants_of
+from streams.core.badges import CHALLENGE, derive, facts, progress
 from streams.core.book import Book, Dated, Deltas, Details, Labels, key_order
 from streams.core.calendar import day_of, start_of
 from streams.core.catalog import Catalog, as_catalog
@@ -134,9 +135,108 @@ def _score(
         deltas, labels, notes, details = book.observe(event, ctx)
     else:
         return []
-    if not deltas:
+    entries = (
+        _event_entries(state, book, ctx, deltas, labels, event, arrival, notes, details) if deltas else []
+    )
+    version = ctx.at(event.occurred_at) or ctx.final
+    return entries + _rewards(state, book, ctx, event.occurred_at, version.version, arrival)
+
+
+def _rewards(
+    state: ParticipantState,
+    book: Book,
+    ctx: Context,
+    occurred_at: datetime,
+    version: int,
+    arrival: Arrival | None,
+) -> list[LedgerEntry]:
+    """Bring the book's badges and challenge progress to what its items now give (badges.py):
+    an entry of 0 points per badge newly earned (at the moment earned) and per badge no longer
+    earned (a revoke, at `occurred_at`: when the clawback or re-score took it back). Ids come from
+    the badge instance and its round, never from the event at hand, so any path to the same badges
+    writes the same entries, and a held badge is never written again."""
+    final = ctx.final
+    if not final.rewards and not book.held and not book.challenges:
         return []
-    return _event_entries(state, book, ctx, deltas, labels, event, arrival, notes, details)
+    found = facts(book.scorers.values(), ctx)
+    book.challenges = progress(final, found)
+    awards, revokes = book.held.settle(derive(final, found))
+    out = []
+    for earned, n in awards:
+        out.append(
+            _reward_entry(
+                state,
+                book,
+                earned.instance,
+                n,
+                earned.kind,
+                earned.name,
+                earned.badge,
+                earned.at,
+                earned.unit.sub_branch_id,
+                earned.unit.team_id,
+                version,
+                arrival,
+                revoke=False,
+            )
+        )
+    for instance, (n, _, _, kind, name, rule) in revokes:
+        unit = ctx.unit(day_of(occurred_at))
+        out.append(
+            _reward_entry(
+                state,
+                book,
+                instance,
+                n,
+                kind,
+                name,
+                rule,
+                occurred_at,
+                unit.sub_branch_id,
+                unit.team_id,
+                version,
+                arrival,
+                revoke=True,
+            )
+        )
+    return out
+
+
+def _reward_entry(
+    state: ParticipantState,
+    book: Book,
+    instance: str,
+    n: int,
+    kind: str,
+    name: str,
+    rule: str,
+    at: datetime,
+    sub_branch: str | None,
+    team: str | None,
+    version: int,
+    arrival: Arrival | None,
+    *,
+    revoke: bool,
+) -> LedgerEntry:
+    component = "challenge" if instance.startswith(CHALLENGE) else "badge"
+    if component == "challenge":
+        reason = f"{'撤销' if revoke else ''}达成挑战：{name}"
+    else:
+        reason = f"{'收回' if revoke else '获得'}徽章：{name}"
+    return make_entry(
+        competition_id=book.cid,
+        rule_version=version,
+        event_id=f"{component}{'-revoke' if revoke else ''}:{instance.removeprefix(CHALLENGE)}:{n}",
+        cm_id=state.cm_id,
+        sub_branch_id=sub_branch,
+        team_id=team,
+        occurred_at=at,
+        points=ZERO,
+        component=component,
+        reason=reason,
+        late=_is_late(book.cid, at, arrival),
+        label={"kind": component, "rule": kind, "badge": rule, "action": "revoke" if revoke else "award"},
+    )
 
 
 def _event_entries(
@@ -289,13 +389,21 @@ def rebuild(
         book = Book.fresh(cid, Context(catalog, cid, state.org, state.cm_id), revision)
         ctx = book.context(catalog, state.org, state.cm_id)
         state.books[cid] = book
+        if old is not None:
+            book.held = old.held.copy()  # what the ledger holds is not rebuilt, only corrected
         if cause is None and not same_rules and dated:
             entries += _rescored(state, book, old, ctx, events, arrival)
-            continue
-        for event in events:
-            book.index(event, ctx)
-        book.recompute_all(ctx)
-        entries += _correction(state, book, old, ctx, cause, arrival)
+        else:
+            for event in events:
+                book.index(event, ctx)
+            book.recompute_all(ctx)
+            entries += _correction(state, book, old, ctx, cause, arrival)
+        if cause is not None:
+            version = (ctx.at(cause.occurred_at) or ctx.final).version
+            entries += _rewards(state, book, ctx, cause.occurred_at, version, arrival)
+        else:
+            when = start_of(day_of(ctx.final.effective_from))
+            entries += _rewards(state, book, ctx, when, ctx.final.version, arrival)
     for cid, book in carried.items():
         state.books.setdefault(cid, book)  # competitions no longer in the catalog stay as they were
     if cause is not None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, ValidationError, model_validator
 
 from streams.core.award_rules import PRIZE_KINDS, Awards, check_tie_break
+from streams.core.badge_rules import Badge, Challenge, WorkCalendar, check_badges
 from streams.core.errors import RuleError
 from streams.core.vocabulary import Frozen, MinimumTotal, Modifier, Multiplier, Rule
 
@@ -58,6 +59,12 @@ class Competition(Frozen):
     awards: Awards | None = Field(
         default=None, exclude_if=lambda v: v is None, description="Month-end prizes (award_rules.py)."
     )
+    # Also left out when empty: badges and challenges (badge_rules.py) came later.
+    badges: list[Badge] = Field(default_factory=list, max_length=50, exclude_if=lambda v: not v)
+    challenges: list[Challenge] = Field(default_factory=list, max_length=20, exclude_if=lambda v: not v)
+    calendar: WorkCalendar | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="Holidays and 调休 workdays (streaks)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Competition:
@@ -71,7 +78,14 @@ class Competition(Frozen):
             raise ValueError("at most one minimum_total modifier")
         if self.awards is not None and (why := check_tie_break(self.awards, list(self.tie_break))):
             raise ValueError(why)
+        if why := check_badges(self.badges, self.challenges, self.window.start, self.window.end):
+            raise ValueError(why)
         return self
+
+    @property
+    def rewards(self) -> bool:
+        """Does this version award badges or run challenges?"""
+        return bool(self.badges or self.challenges)
 
     @cached_property
     def _by_kind(self) -> dict[str, Any]:
@@ -140,6 +154,9 @@ _TAGS = {
     "scorecard",
     "multiplier",
     "minimum_total",
+    "milestone",
+    "threshold",
+    "streak",
     *PRIZE_KINDS,
 }
 

@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from streams.core.book import Book
+from streams.core.compact import moment_of
 from streams.core.points import ZERO
 from streams.core.vocabulary import Frozen
 
@@ -30,6 +31,21 @@ class ScorecardFigures(Frozen):
     improvement: Decimal | None = None
 
 
+class BadgeShown(Frozen):
+    id: str  # the instance: the badge's id, with "@<period>" for monthly milestones and streak runs
+    badge: str
+    kind: str  # milestone / threshold / streak / challenge (a challenge's goal reached)
+    name: str
+    at: AwareDatetime  # when the item that earned it happened
+
+
+class ChallengeProgress(Frozen):
+    value: Decimal
+    reached_at: AwareDatetime | None = None
+    # team or sub-branch challenges: [moment µs, amount, side] per counted item, in event time
+    steps: list[tuple[int, Decimal, str | None]] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
 class Standing(Frozen):
     competition_id: str
     cm_id: str
@@ -40,6 +56,9 @@ class Standing(Frozen):
     metrics: dict[str, int]
     reached_at: AwareDatetime | None = None
     scorecard: ScorecardFigures | None = None
+    # Left out when empty, so standings of competitions without badges stay as they were.
+    badges: list[BadgeShown] = Field(default_factory=list, exclude_if=lambda v: not v)
+    challenges: dict[str, ChallengeProgress] = Field(default_factory=dict, exclude_if=lambda v: not v)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -80,4 +99,13 @@ def standing_of(cm_id: str, book: Book) -> Standing:
         metrics=dict(sorted(metrics.items())),
         reached_at=reached,
         scorecard=figures,
+        badges=[BadgeShown.model_validate(row) for row in book.held.showing()],
+        challenges={
+            cid: ChallengeProgress(
+                value=Decimal(p["value"]),
+                reached_at=moment_of(p["reached_at"]) if p["reached_at"] is not None else None,
+                steps=[(int(us), Decimal(a), side) for us, a, side in p["steps"]] if "steps" in p else None,
+            )
+            for cid, p in sorted(book.challenges.items())
+        },
     )

@@ -206,6 +206,17 @@ class DailyScorer(Scorer):
             return None
         return hit
 
+    def counted(self, ctx: Context) -> list[tuple[date, str, Cached, Unit]]:
+        """Every item that counts and was not clawed back, with its day and unit (badges.py)."""
+        out = []
+        for day, keys in self.days.items():
+            unit = self._unit(day, keys, ctx)
+            for key in keys:
+                hit = self._counts(key, unit, ctx)
+                if hit is not None and hit.scored is not None and not hit.scored.clawed:
+                    out.append((day, key, hit, unit))
+        return out
+
     def aggregate(self, day: date, ctx: Context) -> DayAgg | None:
         keys = self.days.get(day)
         dirty = self._dirty.pop(day, set())

@@ -13,7 +13,15 @@ from streams.core.rules import parse_competition
 
 def test_the_catalog_offers_the_seed_contests_by_their_chinese_names() -> None:
     titles = [t["title"] for t in catalog()]
-    assert titles == ["多开户、多开基本户", "存款旺季营销", "开门红", "代发工资", "三小一卡", "小小银行家"]
+    assert titles == [
+        "多开户、多开基本户",
+        "存款旺季营销",
+        "开门红",
+        "代发工资",
+        "三小一卡",
+        "小小银行家",
+        "徽章与冲刺",
+    ]
     for template in catalog():
         parse_competition(template["definition"])  # each is a valid definition
 
