@@ -33,6 +33,9 @@ from streams.core.standing import Standing, standing_of
 from streams.core.state import ParticipantState
 
 
+NO_POINTS = Decimal("0.00")  # a badge's entry: written like any other amount
+
+
 def _order(item: tuple[Key, Decimal]) -> tuple[str, tuple[int, str], tuple[int, str]]:
     return key_order(item[0])
 
@@ -231,7 +234,7 @@ def _reward_entry(
         sub_branch_id=sub_branch,
         team_id=team,
         occurred_at=at,
-        points=ZERO,
+        points=NO_POINTS,
         component=component,
         reason=reason,
         late=_is_late(book.cid, at, arrival),

@@ -15,7 +15,15 @@ from streams.core.rules import Competition, parse_competition
 from tests.support.kafka import Record, read_all
 from tests.support.processes import new_prefix, worker
 from tests.support.random_events import seeded
-from tests.support.scoring import converge, expected_standings, publish, published_templates, send_events
+from tests.support.scoring import (
+    converge,
+    expected_standings,
+    held_badges,
+    publish,
+    published_templates,
+    send_events,
+    shown_badges,
+)
 
 COMPETITIONS = published_templates()
 SMALL_BATCHES = {"CAMPAIGNS_BATCH_MAX_RECORDS": "150"}  # many batches, so a kill lands mid-stream
@@ -40,6 +48,12 @@ def assert_ledger_matches(ledger: list[Record], standings: dict[str, Any]) -> No
     for key, standing in standings.items():
         if Decimal(standing["points"]) or key in sums:
             assert sums.get(key, Decimal(0)) == Decimal(standing["points"]), key
+    # every badge shown is held once in the ledger, and none the standings do not show
+    entries = ledger_entries(ledger).values()
+    held = held_badges(entries)
+    assert held == shown_badges(standings)
+    if any(e["competition_id"] == "badges-and-sprints" for e in entries):
+        assert held, "badges were earned"
 
 
 def killed(proc: Any, point: str) -> None:
@@ -105,11 +119,18 @@ async def test_a_batch_that_fails_inside_its_commit_is_aborted_and_read_again(tm
 def _v2(v1: Competition) -> Competition:
     definition = v1.model_dump(mode="json")
     definition["rules"][0]["points"]["basic"] = 12  # 基本户 from 10 to 12, from the window's start
+    if definition.get("badges"):  # streaks of 2 days (more badges), no threshold (one taken back)
+        definition["badges"] = [
+            {**b, "run": 2} if b["kind"] == "streak" else b
+            for b in definition["badges"]
+            if b["kind"] != "threshold"
+        ]
     return parse_competition({**definition, "version": 2})
 
 
-async def test_a_worker_killed_during_a_rescore_ends_as_the_batch_result(tmp_path: Path) -> None:
-    v1 = next(c for c in COMPETITIONS if c.id == "feb-account-opening")
+@pytest.mark.parametrize("cid", ["feb-account-opening", "badges-and-sprints"])
+async def test_a_worker_killed_during_a_rescore_ends_as_the_batch_result(cid: str, tmp_path: Path) -> None:
+    v1 = next(c for c in COMPETITIONS if c.id == cid)
     v2 = _v2(v1)
     events = [e for e in seeded(seed=3, count=600, cms=6, tag="r") if e["type"].startswith("account.")]
     topics = Topics(new_prefix())
@@ -132,7 +153,8 @@ async def test_a_worker_killed_during_a_rescore_ends_as_the_batch_result(tmp_pat
     assert_ledger_matches(ledger, got)
     corrections = [e for e in ledger_entries(ledger).values() if e["rule_version"] == 2]
     assert corrections and all(
-        (e["correction"] or "").startswith("rescore:feb-account-opening:") for e in corrections
+        (e["correction"] or "").startswith(f"rescore:{cid}:") or e["component"] in ("badge", "challenge")
+        for e in corrections
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from schemas.topics import Topics
@@ -15,7 +16,13 @@ from streams.core.rules import Competition
 from streams.core.templates import load_template
 from tests.support.kafka import BOOTSTRAP, Record, produce, read_all
 
-TEMPLATES = ["feb_account_opening", "deposit_peak_season", "payroll_drive", "little_banker"]
+TEMPLATES = [
+    "feb_account_opening",
+    "deposit_peak_season",
+    "payroll_drive",
+    "little_banker",
+    "badges_and_sprints",
+]
 
 
 def published_templates() -> list[Competition]:
@@ -52,6 +59,28 @@ def latest(records: list[Record]) -> dict[str, Any]:
         if r.key is not None and r.value is not None:
             out[r.key.decode()] = json.loads(r.value)
     return out
+
+
+def held_badges(entries: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per "competition|cm": the badge instances the ledger holds (awards minus revokes, each entry
+    once by id, as the idempotent sink stores them)."""
+    net: dict[tuple[str, str], int] = {}
+    for e in {e["entry_id"]: e for e in entries}.values():
+        if e["component"] in ("badge", "challenge"):
+            kind, instance, _ = e["event_id"].split(":")
+            prefix = "challenge:" if e["component"] == "challenge" else ""
+            key = (f"{e['competition_id']}|{e['cm_id']}", prefix + instance)
+            net[key] = net.get(key, 0) + (-1 if kind.endswith("-revoke") else 1)
+    assert all(n in (0, 1) for n in net.values()), net
+    out: dict[str, set[str]] = {}
+    for (who, instance), n in net.items():
+        if n:
+            out.setdefault(who, set()).add(instance)
+    return out
+
+
+def shown_badges(standings: dict[str, Any]) -> dict[str, set[str]]:
+    return {k: {b["id"] for b in s["badges"]} for k, s in standings.items() if s.get("badges")}
 
 
 async def stream_standings(topics: Topics) -> dict[str, Any]:
