@@ -22,6 +22,7 @@ from services.api.routes import (
     audit,
     auth,
     awards,
+    challenges,
     competitions,
     console,
     console_access,
@@ -140,6 +141,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_middleware(JsonBodies)
     for module in (health, metrics, ingest, competitions, leaderboards, standings, pages, stream, managers):
         app.include_router(module.router)
+    app.include_router(challenges.router)  # issue 18: sprints with winners
     app.include_router(console_pages.router)
     # Access and the console's API (issue 9): services/api/access.py says who may call what.
     for module in (auth, console, console_org, console_access, audit):

@@ -164,7 +164,46 @@ def entered(e: Entered, privacy: bool) -> dict[str, Any]:
         "component_labels": component_labels(list(components)),
         "progress": progress(e.progress, privacy),
         "scorecard": scorecard(e.scorecard, privacy),
+        "badges": badge_wall(e),
+        "challenges": challenge_progress(e),
     }
+
+
+def badge_wall(e: Entered) -> list[dict[str, Any]]:
+    """Every badge the competition offers, earned ones with when (a monthly or streak badge may be
+    earned more than once: each time is listed), the rest still to win. Names only: no amounts."""
+    held = e.standing.badges if e.standing else []
+    wall: list[dict[str, Any]] = []
+    for rule in e.competition.badges:
+        mine = [b for b in held if b.badge == rule.id and b.kind != "challenge"]
+        wall.append(
+            {
+                "badge": rule.id,
+                "kind": rule.kind,
+                "name": rule.name,
+                "earned": [{"id": b.id, "at": b.at.isoformat()} for b in mine],
+            }
+        )
+    return wall
+
+
+def challenge_progress(e: Entered) -> list[dict[str, Any]]:
+    mine = e.standing.challenges if e.standing else {}
+    out = []
+    for c in e.competition.challenges:
+        p = mine.get(c.id)
+        out.append(
+            {
+                "id": c.id,
+                "name": c.name,
+                "start": c.start.isoformat(),
+                "end": c.end.isoformat(),
+                "goal": number(c.goal),
+                "value": number(p.value) if p else 0,
+                "reached_at": p.reached_at.isoformat() if p and p.reached_at else None,
+            }
+        )
+    return out
 
 
 def scored(s: Scored, privacy: bool = False) -> dict[str, Any]:

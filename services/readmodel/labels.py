@@ -31,6 +31,8 @@ _BASE = {
     "scorecard": "小小银行家综合得分",
     "threshold": "未达门槛扣回",
     "adjustment": "人工调整",  # points.adjusted: the reason carries the code and the note
+    "badge": "获得徽章",  # 0 points: a badge won (streams/core/badges.py)
+    "challenge": "挑战达成",
 }
 # The adjustments each day-based rule may add (daily.py, book.py).
 _SUFFIX = {
@@ -74,6 +76,15 @@ def component_label(component: str, reason: str = "", label: Mapping[str, str] |
 
 
 def _labelled(base: str, label: Mapping[str, str]) -> str | None:
+    if base in ("badge", "challenge"):
+        revoked = label.get("action") == "revoke"
+        head = (
+            ("收回徽章" if revoked else "获得徽章")
+            if base == "badge"
+            else ("撤销挑战达成" if revoked else "挑战达成")
+        )
+        name = label.get("name")
+        return f"{head}「{name}」" if name else head
     if base == "opening" and (kind := label.get("account_type")):
         with suppress(ValueError):
             return f"新开{TYPE_ZH[AccountType(kind)]}"

@@ -32,7 +32,6 @@ from streams.core.scoring.base import Context, Key
 from streams.core.standing import Standing, standing_of
 from streams.core.state import ParticipantState
 
-
 NO_POINTS = Decimal("0.00")  # a badge's entry: written like any other amount
 
 
@@ -238,7 +237,14 @@ def _reward_entry(
         component=component,
         reason=reason,
         late=_is_late(book.cid, at, arrival),
-        label={"kind": component, "rule": kind, "badge": rule, "action": "revoke" if revoke else "award"},
+        # the name is the organiser's words, safe on a privacy screen (labels.py)
+        label={
+            "kind": component,
+            "rule": kind,
+            "badge": rule,
+            "name": name,
+            "action": "revoke" if revoke else "award",
+        },
     )
 
 

@@ -197,7 +197,40 @@
     }
     const sc = scorecardBlock(comp.scorecard);
     if (sc) card.append(sc);
+    const wall = badgeWall(comp);
+    if (wall) card.append(el("h3", {}, "我的徽章"), wall);
+    const sprints = challengeList(comp);
+    if (sprints) card.append(el("h3", {}, "冲刺挑战"), sprints);
     return card;
+  }
+
+  // The badge wall: every badge the competition offers; won ones lit (with when, and how many
+  // times for a monthly or streak badge), the rest dimmed as still to win.
+  const REWARD = /^(badge|challenge)$/;  // the core's 0-point entries for badges and challenges
+  const BADGE_ICONS = { milestone: "🏅", threshold: "🎯", streak: "🔥" };
+  function badgeWall(comp) {
+    const badges = comp.badges || [];
+    if (!badges.length) return null;
+    return el("ul", { class: "badge-wall" }, ...badges.map((b) => {
+      const won = b.earned.length > 0;
+      const last = won ? b.earned[b.earned.length - 1] : null;
+      return el("li", { class: "badge" + (won ? " won" : ""), "data-badge": b.badge },
+        el("span", { class: "icon", "aria-hidden": "true" }, BADGE_ICONS[b.kind] || "🏅"),
+        el("b", {}, b.name),
+        el("small", {}, won ? shortDate(last.at) + " 获得" + (b.earned.length > 1 ? " · ×" + b.earned.length : "") : "待解锁"));
+    }));
+  }
+
+  function challengeList(comp) {
+    const list = comp.challenges || [];
+    if (!list.length) return null;
+    return el("ul", { class: "sprints" }, ...list.map((c) => {
+      const share = Math.min(1, Number(c.value) / Number(c.goal));
+      return el("li", { class: c.reached_at ? "done" : "", "data-challenge": c.id },
+        el("div", { class: "line" }, el("b", {}, c.name), el("span", {}, c.reached_at ? "已达成 " + shortDate(c.reached_at) : c.value + " / " + c.goal)),
+        el("div", { class: "track" }, el("div", { class: "fill", style: "width:" + Math.round(share * 100) + "%" })),
+        el("small", { class: "muted" }, c.start.slice(5) + " — " + c.end.slice(5)));
+    }));
   }
 
   // A late entry arrived after its month was frozen: it counts, but in the next open month's
@@ -230,7 +263,7 @@
       return el("li", { class: (Number(r.points) < 0 ? "minus" : "") + (fresh ? " fresh" : ""), "data-event": r.event_id },
         el("span", { class: "what" }, r.label || r.component, r.times > 1 ? el("span", { class: "times" }, " ×" + r.times) : null,
           r.late ? el("span", { class: "late", title: LATE_NOTE }, " 迟到·计入下期调整") : null),
-        el("span", { class: "p" }, signed(r.points)),
+        el("span", { class: "p" }, REWARD.test(r.component || "") ? "🏅" : signed(r.points)),
         why);
     });
     list.replaceChildren(...items);
@@ -349,7 +382,9 @@
         onScored: (m) => {
           if (m.cm_id === cmId) {
             meState.scored += 1;
-            toast((m.label || m.component) + " " + signed(m.points), Number(m.points) < 0);
+            // A badge or challenge entry carries no points: its label says it all, never red.
+            if (REWARD.test(m.component || "")) toast("🏅 " + (m.label || m.component), false);
+            else toast((m.label || m.component) + " " + signed(m.points), Number(m.points) < 0);
           }
           later();
         },

@@ -25,6 +25,7 @@
   const MAX_STREAMS = 4;  // browsers allow 6 connections per host over HTTP/1.1; keep room for fetches
   const TICKER_MAX = 12;
   const CAP = /\.(daily_cap|contest_cap)$/;  // the core's cap components (services/readmodel/labels.py)
+  const REWARD = /^(badge|challenge)$/;  // the core's 0-point entries: a badge won, a challenge reached
   const MAX_BARS = 4;  // the plan's 100 customers (25 / 30 / 50) and deposits, on a scorecard
   const ROOMY_ROWS = 6;  // this many rows or fewer are drawn bigger (4.4rem each: 6 fit at 1080)
   const STATUS_NAMES = { published: "进行中", closed: "已结束", draft: "草稿" };
@@ -44,6 +45,7 @@
     comps: [], index: 0, boards: new Map(), sideBoards: new Map(), feeds: new Map(),
     seen: new Set(), seenOrder: [], toasts: [], toastTimer: null, unitName: "",
     rotateTimer: null, sideTimer: null, listingTimer: null, replayAt: "", replayRun: 0,
+    parties: [], partyTimer: null, challenges: new Map(), challengeTimer: null,
   };
   // For tests and for whoever debugs a screen on the wall: what the page believes.
   const screenState = (window.screenState = {
@@ -412,6 +414,10 @@
     state.seenOrder.push(key);
     if (state.seenOrder.length > 500) state.seen.delete(state.seenOrder.shift());
     screenState.scored += 1;
+    if (REWARD.test(message.component || "")) {
+      reward(comp, message);
+      return;
+    }
     const points = Number(message.points);
     const who = message.name || message.cm_id;
     // A cap's entry (单日封顶, 活动封顶) takes back what went over the cap: not a loss, a note that
@@ -434,6 +440,95 @@
     while (ticker.children.length > TICKER_MAX) ticker.lastElementChild.remove();
     $("ticker-empty").hidden = true;
     toast(who + " " + what, tone);
+  }
+
+  // -- badges and challenges: a celebration, never a red line ------------------------------
+
+  function reward(comp, message) {
+    const who = message.name || message.cm_id;
+    const revoked = (message.label || "").startsWith("收回") || (message.label || "").startsWith("撤销");
+    const label = message.label || (message.component === "challenge" ? "挑战达成" : "获得徽章");
+    const detail = [clock(message.occurred_at), (comp && comp.name) || message.competition_id];
+    const item = el("li", { class: revoked ? "reward-off" : "reward", "data-event": message.event_id, "data-competition": message.competition_id },
+      el("div", { class: "line" },
+        el("span", { class: "cm" }, who), " ",
+        el("span", { class: "what" }, label), " ",
+        el("span", { class: "p" }, revoked ? "" : "🏅")),
+      el("small", {}, detail.join(" · ")));
+    const ticker = $("ticker");
+    ticker.prepend(item);
+    while (ticker.children.length > TICKER_MAX) ticker.lastElementChild.remove();
+    $("ticker-empty").hidden = true;
+    if (message.component === "challenge") refreshChallengesSoon();
+    if (revoked) return;  // a clawback took it back: a quiet line in the ticker, no fanfare
+    screenState.celebrations = (screenState.celebrations || 0) + 1;
+    state.parties.push({ who, label, challenge: message.component === "challenge" });
+    if (state.parties.length > 3) state.parties.splice(0, state.parties.length - 3);
+    if (!state.partyTimer) nextParty();
+  }
+
+  function nextParty() {
+    const box = $("celebrate");
+    const item = state.parties.shift();
+    if (!item) {
+      box.classList.remove("show");
+      state.partyTimer = null;
+      return;
+    }
+    box.classList.remove("show");
+    void box.offsetWidth;  // restart the animation for the next one
+    $("celebrate-icon").textContent = item.challenge ? "🏆" : "🏅";
+    $("celebrate-who").textContent = item.who;
+    $("celebrate-what").textContent = item.label;
+    const sparks = $("sparks");
+    sparks.replaceChildren(...Array.from({ length: 18 }, (_, i) =>
+      el("i", { style: `--a:${i * 20}deg;--d:${(i % 3) * 0.08}s` })));
+    box.classList.add("show");
+    state.partyTimer = setTimeout(nextParty, state.parties.length ? 3200 : 5000);
+  }
+
+  // -- challenges: the sprints running in the current competition --------------------------
+
+  const MEDALS = ["🥇", "🥈", "🥉"];
+
+  function refreshChallengesSoon() {
+    if (state.challengeTimer) return;
+    state.challengeTimer = setTimeout(async () => {
+      state.challengeTimer = null;
+      await refreshChallenges();
+    }, 800);
+  }
+
+  async function refreshChallenges() {
+    const comp = current();
+    if (!comp) return;
+    try {
+      const found = await getJson("/api/competitions/" + encodeURIComponent(comp.id) + "/challenges", {}, { quiet: true });
+      state.challenges.set(comp.id, found.challenges);
+      if (current() && current().id === comp.id) drawChallenges(found.challenges);
+    } catch (err) {
+      if (err.status === 401 || err.status === 403 || err.status === 404) $("challenge-card").hidden = true;
+    }
+  }
+
+  function drawChallenges(list) {
+    // running ones first, then the rest by their start; two at most fit beside the board
+    const shown = [...(list || [])].sort((a, b) => (b.today - a.today) || a.start.localeCompare(b.start)).slice(0, 2);
+    $("challenge-card").hidden = !shown.length;
+    screenState.challenges = shown.length;
+    $("challenges").replaceChildren(...shown.map((c) => {
+      const rows = c.rows.slice(0, 5);
+      return el("div", { class: "challenge" + (c.today ? " running" : ""), "data-challenge": c.id },
+        el("div", { class: "c-head" }, el("b", {}, c.name),
+          el("small", {}, c.start.slice(5) + "—" + c.end.slice(5) + " · 目标 " + num(c.goal) + " · 前 " + c.winners + " 名获胜")),
+        el("ol", { class: "c-rows" }, ...(rows.length ? rows.map((r) =>
+          el("li", { class: r.winner ? "won" : "" },
+            el("span", { class: "m" }, r.winner ? MEDALS[r.place - 1] || String(r.place) : ""),
+            el("span", { class: "n" }, r.name || r.id),
+            el("span", { class: "t" }, el("span", { style: "width:" + Math.round(Number(r.progress) * 100) + "%" })),
+            el("span", { class: "v" }, r.reached_at ? clock(r.reached_at) : num(r.value) + "/" + num(c.goal)))) :
+          [el("li", { class: "none" }, "等待第一位冲刺者…")])));
+    }));
   }
 
   function toast(text, tone) {
@@ -480,6 +575,10 @@
       if (side) drawSide(side.side, side.board);
       else if (!sideRanking(comp)) $("branches-card").hidden = true;
       refreshSide();
+      const sprints = state.challenges.get(comp.id);
+      if (sprints) drawChallenges(sprints);
+      else $("challenge-card").hidden = true;
+      refreshChallenges();
       drawDots();
       slide.classList.remove("leaving");
     };
