@@ -86,8 +86,8 @@ async def test_badges_celebrated_on_the_screen_and_shown_on_the_badge_wall(
 
             await until(
                 page,
-                "Array.from(document.querySelectorAll('#ticker li.reward')).map((li) => li.innerText).join(' ')"
-                ".includes('连续5个工作日开基本户')",
+                "Array.from(document.querySelectorAll('#ticker li.reward'))"
+                ".map((li) => li.innerText).join(' ').includes('连续5个工作日开基本户')",
                 what="the streak in the ticker",
             )
             await until(
