@@ -207,7 +207,7 @@
   // The badge wall: every badge the competition offers; won ones lit (with when, and how many
   // times for a monthly or streak badge), the rest dimmed as still to win.
   const REWARD = /^(badge|challenge)$/;  // the core's 0-point entries for badges and challenges
-  const BADGE_ICONS = { milestone: "🏅", threshold: "🎯", streak: "🔥" };
+  const BADGE_ICONS = { milestone: "★", threshold: "◎", streak: "连" };
   function badgeWall(comp) {
     const badges = comp.badges || [];
     if (!badges.length) return null;
@@ -215,7 +215,7 @@
       const won = b.earned.length > 0;
       const last = won ? b.earned[b.earned.length - 1] : null;
       return el("li", { class: "badge" + (won ? " won" : ""), "data-badge": b.badge },
-        el("span", { class: "icon", "aria-hidden": "true" }, BADGE_ICONS[b.kind] || "🏅"),
+        el("span", { class: "icon", "aria-hidden": "true" }, BADGE_ICONS[b.kind] || "★"),
         el("b", {}, b.name),
         el("small", {}, won ? shortDate(last.at) + " 获得" + (b.earned.length > 1 ? " · ×" + b.earned.length : "") : "待解锁"));
     }));
@@ -263,7 +263,7 @@
       return el("li", { class: (Number(r.points) < 0 ? "minus" : "") + (fresh ? " fresh" : ""), "data-event": r.event_id },
         el("span", { class: "what" }, r.label || r.component, r.times > 1 ? el("span", { class: "times" }, " ×" + r.times) : null,
           r.late ? el("span", { class: "late", title: LATE_NOTE }, " 迟到·计入下期调整") : null),
-        el("span", { class: "p" }, REWARD.test(r.component || "") ? "🏅" : signed(r.points)),
+        el("span", { class: "p" }, REWARD.test(r.component || "") ? "★" : signed(r.points)),
         why);
     });
     list.replaceChildren(...items);
@@ -383,7 +383,7 @@
           if (m.cm_id === cmId) {
             meState.scored += 1;
             // A badge or challenge entry carries no points: its label says it all, never red.
-            if (REWARD.test(m.component || "")) toast("🏅 " + (m.label || m.component), false);
+            if (REWARD.test(m.component || "")) toast("★ " + (m.label || m.component), false);
             else toast((m.label || m.component) + " " + signed(m.points), Number(m.points) < 0);
           }
           later();

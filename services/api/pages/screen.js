@@ -453,7 +453,7 @@
       el("div", { class: "line" },
         el("span", { class: "cm" }, who), " ",
         el("span", { class: "what" }, label), " ",
-        el("span", { class: "p" }, revoked ? "" : "🏅")),
+        el("span", { class: "p" }, revoked ? "" : "★")),
       el("small", {}, detail.join(" · ")));
     const ticker = $("ticker");
     ticker.prepend(item);
@@ -477,7 +477,7 @@
     }
     box.classList.remove("show");
     void box.offsetWidth;  // restart the animation for the next one
-    $("celebrate-icon").textContent = item.challenge ? "🏆" : "🏅";
+    $("celebrate-icon").textContent = item.challenge ? "冠" : "★";
     $("celebrate-who").textContent = item.who;
     $("celebrate-what").textContent = item.label;
     const sparks = $("sparks");
@@ -489,7 +489,12 @@
 
   // -- challenges: the sprints running in the current competition --------------------------
 
-  const MEDALS = ["🥇", "🥈", "🥉"];
+  // "2/3 10:00": when a side reached the goal (the order of the winners)
+  function reachedAt(iso) {
+    const d = new Date(iso);
+    const day = d.toLocaleDateString("zh-CN", { month: "numeric", day: "numeric", timeZone: "Asia/Shanghai" });
+    return day.replace(/月/, "/").replace(/日/, "") + " " + clock(iso);
+  }
 
   function refreshChallengesSoon() {
     if (state.challengeTimer) return;
@@ -523,10 +528,10 @@
           el("small", {}, c.start.slice(5) + "—" + c.end.slice(5) + " · 目标 " + num(c.goal) + " · 前 " + c.winners + " 名获胜")),
         el("ol", { class: "c-rows" }, ...(rows.length ? rows.map((r) =>
           el("li", { class: r.winner ? "won" : "" },
-            el("span", { class: "m" }, r.winner ? MEDALS[r.place - 1] || String(r.place) : ""),
+            el("span", { class: "m" }, r.winner ? el("i", { class: "medal p" + Math.min(r.place, 4) }, String(r.place)) : ""),
             el("span", { class: "n" }, r.name || r.id),
             el("span", { class: "t" }, el("span", { style: "width:" + Math.round(Number(r.progress) * 100) + "%" })),
-            el("span", { class: "v" }, r.reached_at ? clock(r.reached_at) : num(r.value) + "/" + num(c.goal)))) :
+            el("span", { class: "v" }, r.reached_at ? reachedAt(r.reached_at) : num(r.value) + "/" + num(c.goal)))) :
           [el("li", { class: "none" }, "等待第一位冲刺者…")])));
     }));
   }
