@@ -133,7 +133,28 @@ REFUSALS = [
     ("deposit_peak_season", _set(["rules", 0, "weights", "pure"], "-1"), "rules[0].weights.pure"),
     ("strong_start", _set(["modifiers", 0, "factor"], 11), "modifiers[0].factor"),
     ("payroll_drive", _set(["rules", 0, "points_per_head"], "0.123"), "rules[0].points_per_head"),
+    ("badges_and_sprints", _set(["badges", 3, "run"], 1), "badges[3].run"),
+    ("badges_and_sprints", _set(["badges", 1, "measure"], "points"), "badges[1].measure"),
+    ("badges_and_sprints", _set(["challenges", 0, "goal"], 0), "challenges[0].goal"),
+    ("strong_start", _set(["badges", 0, "every"], "week"), "badges[0].every"),
 ]
+
+
+async def test_a_badge_and_a_challenge_added_in_the_form_are_what_the_core_takes(page: Page) -> None:
+    definition = _template("feb_account_opening")
+    await _render(page, definition)
+    await page.select_option('[data-add="badges"]', "streak")
+    await page.click('[data-path="badges"] > .row button')
+    await page.fill('[data-path="badges[0].id"]', "basic_3_days")
+    await page.fill('[data-path="badges[0].name"]', "连续3个工作日开基本户")
+    await page.fill('[data-path="badges[0].run"]', "3")
+    await page.click('[data-path="challenges"] > .row button')
+    for key, value in [("id", "sat"), ("name", "周六冲刺"), ("start", "2026-02-07"), ("end", "2026-02-07")]:
+        await page.fill(f'[data-path="challenges[0].{key}"]', value)
+    await page.select_option('[data-path="challenges[0].sides"]', "team")
+    got = parse_competition(await page.evaluate("window.form.read()"))
+    assert [(b.kind, b.id, b.run) for b in got.badges] == [("streak", "basic_3_days", 3)]  # type: ignore[union-attr]
+    assert [(c.id, c.sides, c.winners) for c in got.challenges] == [("sat", "team", 3)]
 
 
 async def test_each_refusal_lands_beside_its_field(page: Page) -> None:

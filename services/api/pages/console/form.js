@@ -20,6 +20,12 @@ const VOCAB = {
   dimension_measure: ["customers", "deposit_increase", "payroll_agreements", "products"],
   ranking: ["customer_manager", "team", "sub_branch_total", "sub_branch_per_head"],
   tie_break: ["points_desc", "basic_accounts_desc", "accounts_desc", "improvement_desc", "first_reached"],
+  // badges and challenges (streams/core/badge_rules.py)
+  count_measure: ["accounts", "basic_accounts", "payroll_agreements", "products", "visits"],
+  badge_measure: ["accounts", "basic_accounts", "payroll_agreements", "products", "visits", "points"],
+  per: ["contest", "month"],
+  every: ["working_day", "month"],
+  sides: ["customer_manager", "team", "sub_branch"],
 };
 
 const CAPS = [["daily_cap", "num"], ["contest_cap", "num"]];
@@ -39,6 +45,13 @@ const FIELDS = {
   multiplier: [["start", "date"], ["end", "date"], ["factor", "num"], ["applies_to", "list:daily_kind"],
     ["label", "text"]],
   minimum_total: [["points", "num"]],
+  milestone: [["id", "text"], ["name", "text"], ["measure", "select:count_measure"], ["count", "int"],
+    ["per", "select:per"]],
+  threshold: [["id", "text"], ["name", "text"], ["measure", "select:badge_measure"], ["at", "num"]],
+  streak: [["id", "text"], ["name", "text"], ["measure", "select:badge_measure"], ["every", "select:every"],
+    ["at_least", "num"], ["run", "int"]],
+  challenge: [["id", "text"], ["name", "text"], ["start", "date"], ["end", "date"],
+    ["measure", "select:badge_measure"], ["goal", "num"], ["winners", "int"], ["sides", "select:sides"]],
 };
 const DIMENSION = [["name", "text"], ["measure", "select:dimension_measure"], ["segment", "nselect:segment"],
   ["products", "list:product"], ["target", "num"], ["weight", "num"]];
@@ -53,6 +66,11 @@ const SKELETON = {
   scorecard: { kind: "scorecard", dimensions: [{ name: "customers", measure: "customers", target: 100, weight: 1 }] },
   multiplier: { kind: "multiplier", start: "", end: "", factor: 2 },
   minimum_total: { kind: "minimum_total", points: 10 },
+  milestone: { kind: "milestone", id: "", name: "", measure: "basic_accounts", count: 1, per: "month" },
+  threshold: { kind: "threshold", id: "", name: "", measure: "points", at: 100 },
+  streak: { kind: "streak", id: "", name: "", measure: "basic_accounts", every: "working_day", at_least: 1, run: 5 },
+  challenge: { id: "", name: "", start: "", end: "", measure: "basic_accounts", goal: 2, winners: 3,
+    sides: "customer_manager" },
 };
 
 export function pathTokens(path) {
@@ -126,6 +144,15 @@ export class DefinitionForm {
         el("legend", {}, label("modifiers")),
         ...(d.modifiers || []).map((mod, i) => this._rule(mod, `modifiers[${i}]`, "modifiers", i)),
         this._adder("modifiers", ["multiplier", "minimum_total"], [])),
+      // Badges and challenges: as many as wanted; ids unique (the API says which one is not).
+      el("fieldset", { "data-path": "badges" },
+        el("legend", {}, label("badges")),
+        ...(d.badges || []).map((b, i) => this._rule(b, `badges[${i}]`, "badges", i)),
+        this._adder("badges", ["milestone", "threshold", "streak"], [])),
+      el("fieldset", { "data-path": "challenges" },
+        el("legend", {}, label("challenges")),
+        ...(d.challenges || []).map((c, i) => this._rule(c, `challenges[${i}]`, "challenges", i, "challenge")),
+        this._adder("challenges", ["challenge"], [])),
     );
     if (readOnly) for (const node of $$("input, select, textarea, button", this.form)) node.disabled = true;
   }
@@ -256,8 +283,8 @@ export class DefinitionForm {
       group);
   }
 
-  _rule(rule, path, list, index) {
-    const known = FIELDS[rule.kind] || [];
+  _rule(rule, path, list, index, kind = rule.kind) {
+    const known = FIELDS[kind] || [];
     const fields = known.map(([key, type, fallback]) => this._typed(`${path}.${key}`, type, rule[key], key, fallback));
     for (const [key, value] of Object.entries(rule)) {
       if (key === "kind" || known.some(([k]) => k === key)) continue;
@@ -265,8 +292,8 @@ export class DefinitionForm {
     }
     const remove = el("button", { type: "button", class: "plain small", "data-remove": path,
       onclick: () => this._mutate((d) => d[list].splice(index, 1)) }, "删除");
-    return el("fieldset", { "data-path": path, "data-rule-kind": rule.kind },
-      el("legend", {}, RULE_KIND[rule.kind] || rule.kind, " ", remove),
+    return el("fieldset", { "data-path": path, "data-rule-kind": kind },
+      el("legend", {}, RULE_KIND[kind] || kind, " ", remove),
       el("div", { class: "grid" }, ...fields));
   }
 
@@ -277,7 +304,7 @@ export class DefinitionForm {
     return el("div", { class: "row" }, select,
       el("button", { type: "button", class: "plain small",
         onclick: () => this._mutate((d) => { (d[list] = d[list] || []).push(clone(SKELETON[select.value])); }) },
-      list === "rules" ? "添加规则" : "添加"));
+      list === "rules" ? "添加规则" : list === "badges" ? "添加徽章" : list === "challenges" ? "添加挑战" : "添加"));
   }
 
   /** Change the definition's structure (add or remove a rule): read, change, draw again. */

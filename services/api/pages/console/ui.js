@@ -78,12 +78,19 @@ export const LABEL = {
   customers: "管户数", deposit_increase: "存款增量", payroll_agreements: "代发户数",
   points_desc: "积分高者优先", basic_accounts_desc: "基本户多者优先", accounts_desc: "开户多者优先",
   improvement_desc: "进步大者优先", first_reached: "先达到者优先",
+  // badges and challenges
+  badges: "徽章与连续达成", challenges: "冲刺挑战", calendar: "银行工作日", holidays: "节假日", workdays: "调休上班日",
+  id: "编号", count: "第几个", per: "统计周期", at: "达到", every: "连续单位", at_least: "每期至少", run: "连续期数",
+  goal: "目标", winners: "获胜人数（先到先得）", sides: "对抗方式",
+  contest: "整个竞赛", month: "每月", working_day: "工作日", accounts: "开户数", basic_accounts: "基本户数",
+  visits: "拜访次数", customer_manager: "客户经理个人", team: "团队对抗", sub_branch: "支行对抗",
 };
 
 export const RULE_KIND = {
   account_opening: "开户（多开户、多开基本户）", deposit_growth: "存款增量", payroll: "代发工资",
   product_sold: "产品销售（三小一卡）", visit: "客户拜访", scorecard: "综合考核（小小银行家）",
   multiplier: "倍数加成", minimum_total: "最低总分门槛",
+  milestone: "里程碑徽章", threshold: "门槛徽章", streak: "连续达成徽章", challenge: "冲刺挑战",
 };
 
 export const label = (key) => LABEL[key] || key;
@@ -110,6 +117,8 @@ const REASONS = [
   [/sees every sub-branch; give none/i, "该角色可看全部支行，不填支行编号"],
   [/^at least (\d+) characters/i, "至少 $1 个字符"],
   [/already exists/i, "已存在"],
+  [/badge and challenge ids must be unique/i, "徽章与挑战的编号不能重复"],
+  [/must lie inside the window/i, "挑战须在竞赛窗口之内"],
 ];
 
 export function reasonText(reason) {
