@@ -29,6 +29,18 @@ def test_starts_and_stops_a_process() -> None:
 """
 
 
+_OWN_POOL = """
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+
+def test_uses_a_process_pool_in_the_test_process() -> None:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(os.getpid).result() != os.getpid()
+"""
+
+
 def _pytest(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
     (folder / "test_inner.py").write_text(source)
     env = {k: v for k, v in os.environ.items() if k != MARK}  # the inner run marks its own
@@ -68,5 +80,11 @@ def test_a_forgotten_process_fails_the_run_and_is_killed(tmp_path: Path) -> None
 
 def test_a_tidy_run_passes(tmp_path: Path) -> None:
     done = _pytest(tmp_path, _TIDY)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "left" not in done.stdout
+
+
+def test_the_runs_own_resource_tracker_is_not_a_leftover(tmp_path: Path) -> None:
+    done = _pytest(tmp_path, _OWN_POOL)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "left" not in done.stdout
