@@ -23,7 +23,7 @@ class PastBoard:
     ranking: RankingKind
     at: datetime
     day: date
-    places: list[Place]
+    places: Sequence[Place]
     homes: dict[str, Unit]  # customer_manager boards: each manager's unit that day
 
 
@@ -74,7 +74,7 @@ def in_unit(past: PastBoard, place: Place, sub_branch: str | None, team: str | N
     return sub_branch is None and team is None
 
 
-def picked(past: PastBoard, sub_branch: str | None, team: str | None) -> list[Place]:
+def picked(past: PastBoard, sub_branch: str | None, team: str | None) -> Sequence[Place]:
     if sub_branch is None and team is None:
         return past.places
     return [p for p in past.places if in_unit(past, p, sub_branch, team)]

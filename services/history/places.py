@@ -12,97 +12,191 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from itertools import pairwise
+from typing import Any, NamedTuple, overload
 
 from streams.core.points import ZERO, q
 from streams.core.ranking import sort_key
 from streams.core.rules import RankingKind, TieBreak
 
 Key = tuple[str, str | None, str | None]  # (cm_id, sub_branch_id, team_id)
-Totals = dict[Key, tuple[Decimal, datetime]]
+# Points in cents and event times in microseconds since the epoch: plain ints, because a board
+# of ten thousand managers is summed, keyed and sorted on every question (Decimals and datetimes
+# made that several times slower); `Place` turns them back for the rows that are shown.
+Totals = dict[Key, tuple[int, int]]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CENTS = Decimal("0.01")
+
+
+def cents(points: Decimal) -> int:
+    return int(points.quantize(_CENTS) * 100)
+
+
+def micros(at: datetime) -> int:
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def as_points(value: int) -> Decimal:
+    return (Decimal(value) / 100).quantize(_CENTS)
+
+
+def as_instant(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
 
 
 def add_shares(
-    totals: Mapping[Key, tuple[Decimal, datetime]],
-    shares: Iterable[tuple[str, str | None, str | None, Decimal, datetime]],
+    totals: Mapping[Key, tuple[int, int]], shares: Iterable[tuple[str, str | None, str | None, int, int]]
 ) -> Totals:
-    """A new Totals: `totals` plus later shares (a share's time is never earlier than what it adds to,
-    but the max is taken anyway, so the order of stretches does not matter)."""
+    """A new Totals: `totals` plus later shares (cm, sub-branch, team, cents, latest micros); the
+    latest time is the max, so the order of stretches does not matter."""
     out = dict(totals)
-    for cm_id, sub_branch_id, team_id, points, last_at in shares:
+    for cm_id, sub_branch_id, team_id, points, last in shares:
         key = (cm_id, sub_branch_id, team_id)
         held = out.get(key)
-        out[key] = (points, last_at) if held is None else (held[0] + points, max(held[1], last_at))
+        out[key] = (points, last) if held is None else (held[0] + points, held[1] if held[1] > last else last)
     return out
 
 
 class Place(NamedTuple):  # a tuple: a board makes ten thousand of them per question
     rank: int
     unit_id: str
-    points: Decimal  # the value ranked (per head on a per-head board)
-    total: Decimal
-    reached_at: datetime
+    value: int  # cents: the value ranked (per head on a per-head board)
+    total_cents: int
+    reached_us: int
     members: tuple[str, ...]
     headcount: int | None = None
 
+    @property
+    def points(self) -> Decimal:
+        return as_points(self.value)
+
+    @property
+    def total(self) -> Decimal:
+        return as_points(self.total_cents)
+
+    @property
+    def reached_at(self) -> datetime:
+        return as_instant(self.reached_us)
+
 
 def rank_totals(
-    totals: Mapping[Key, tuple[Decimal, datetime]],
+    totals: Mapping[Key, tuple[int, int]],
     ranking: RankingKind,
     tie_break: Sequence[TieBreak],
     headcounts: Mapping[str, int] | None = None,
-) -> list[Place]:
+) -> Ranked:
     """The board of `ranking` from the totals, best first. A per-head board leaves out a
     sub-branch with no positive headcount (the live board cannot rank it either)."""
-    sums: dict[str, Decimal] = {}
-    reached: dict[str, datetime] = {}
-    members: dict[str, set[str]] = {}
-    for (cm_id, sub_branch_id, team_id), (points, last_at) in totals.items():
-        if ranking == "customer_manager":
-            unit: str | None = cm_id
-        elif ranking == "team":
-            unit = team_id
-        else:
-            unit = sub_branch_id
-        if unit is None:
-            continue
-        if unit in sums:
-            sums[unit] += points
-            reached[unit] = max(reached[unit], last_at)
-            members[unit].add(cm_id)
-        else:
-            sums[unit], reached[unit], members[unit] = points, last_at, {cm_id}
-    keyed = []
-    for unit_id, total in sums.items():
-        heads = None
-        value = total
-        if ranking == "sub_branch_per_head":
-            heads = (headcounts or {}).get(unit_id)
-            if not heads or heads <= 0:
+    if ranking == "customer_manager":
+        sums: dict[str, int] = {}
+        reached: dict[str, int] = {}
+        for (cm_id, _, _), (points, last) in totals.items():
+            if cm_id in sums:
+                sums[cm_id] += points
+                reached[cm_id] = max(reached[cm_id], last)
+            else:
+                sums[cm_id], reached[cm_id] = points, last
+        members: dict[str, tuple[str, ...]] = {cm_id: (cm_id,) for cm_id in sums}
+    else:
+        sums, reached = {}, {}
+        groups: dict[str, set[str]] = {}
+        for (cm_id, sub_branch_id, team_id), (points, last) in totals.items():
+            unit = team_id if ranking == "team" else sub_branch_id
+            if unit is None:
                 continue
-            value = q(total / heads)
-        keyed.append((_key(value, reached[unit_id], tie_break), unit_id, value, total, heads))
-    keyed.sort(key=lambda k: (k[0], k[1]))
-    out: list[Place] = []
-    previous = None
-    for position, (key, unit_id, value, total, heads) in enumerate(keyed, start=1):
-        shared = out[-1].rank if out and key == previous else position
-        previous = key
-        out.append(
-            Place(shared, unit_id, value, total, reached[unit_id], tuple(sorted(members[unit_id])), heads)
-        )
-    return out
-
-
-def _key(points: Decimal, reached_at: datetime, tie_break: Sequence[TieBreak]) -> tuple[Any, ...]:
-    """`sort_key` for a row with no counts and no improvement, without building the row: the
-    usual tie-breaks spelled out (a board asks this ten thousand times), any other through it."""
+            if unit in sums:
+                sums[unit] += points
+                reached[unit] = max(reached[unit], last)
+                groups[unit].add(cm_id)
+            else:
+                sums[unit], reached[unit], groups[unit] = points, last, {cm_id}
+        members = {unit: tuple(sorted(cms)) for unit, cms in groups.items()}
+    heads: dict[str, int] = {}
+    values = sums
+    if ranking == "sub_branch_per_head":
+        values = {}
+        for unit_id, total in sums.items():
+            count = (headcounts or {}).get(unit_id) or 0
+            if count > 0:
+                heads[unit_id] = count
+                values[unit_id] = cents(q(as_points(total) / count))
     if tuple(tie_break) == ("points_desc", "first_reached"):
-        return (-points, (False, reached_at.timestamp()))
-    fields = {"points": points, "metrics": {}, "improvement": None, "reached_at": reached_at}
-    return sort_key(fields, tie_break)
+        ordered = sorted([(-v, reached[u], u) for u, v in values.items()])
+        order = [u for _, _, u in ordered]
+        same = [a[:2] == b[:2] for a, b in pairwise(ordered)]
+    else:
+        keyed = sorted([(_key(v, reached[u], tie_break), u) for u, v in values.items()])
+        order = [u for _, u in keyed]
+        same = [a[0] == b[0] for a, b in pairwise(keyed)]
+    ranks = [1] * len(order)
+    for i, tied in enumerate(same, start=1):
+        ranks[i] = ranks[i - 1] if tied else i + 1
+    return Ranked(order, ranks, values, sums, reached, members, heads)
+
+
+class Ranked(Sequence[Place]):
+    """A ranked board; its places are made when read (a page reads 50 of ten thousand)."""
+
+    def __init__(
+        self,
+        order: list[str],
+        ranks: list[int],
+        values: dict[str, int],
+        sums: dict[str, int],
+        reached: dict[str, int],
+        members: dict[str, tuple[str, ...]],
+        heads: dict[str, int],
+    ) -> None:
+        self._order, self._ranks = order, ranks
+        self._values, self._sums, self._reached, self._members, self._heads = (
+            values,
+            sums,
+            reached,
+            members,
+            heads,
+        )
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> Place: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Place]: ...
+
+    def __getitem__(self, index: int | slice) -> Place | list[Place]:
+        if isinstance(index, slice):
+            return [self._place(i) for i in range(*index.indices(len(self._order)))]
+        if index < 0:
+            index += len(self._order)
+        if not 0 <= index < len(self._order):
+            raise IndexError(index)
+        return self._place(index)
+
+    def _place(self, i: int) -> Place:
+        u = self._order[i]
+        return Place(
+            self._ranks[i],
+            u,
+            self._values[u],
+            self._sums[u],
+            self._reached[u],
+            self._members[u],
+            self._heads.get(u),
+        )
+
+    def unit_ids(self) -> list[str]:
+        return list(self._order)
+
+
+def _key(value: int, reached_us: int, tie_break: Sequence[TieBreak]) -> tuple[Any, ...]:
+    """`sort_key` for a row with no counts and no improvement (the ledger has neither)."""
+    at = as_instant(reached_us)
+    row = {"points": as_points(value), "metrics": {}, "improvement": None, "reached_at": at}
+    return sort_key(row, tie_break)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from services.history.moments import LedgerHistory, close_before
-from services.history.places import Totals
+from services.history.places import Totals, cents, micros
 from services.store import Store
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ def brute(entries: list[dict[str, Any]], at: datetime) -> Totals:
         if e["occurred_at"] <= at:
             key = (e["cm_id"], e["sub_branch_id"], e["team_id"])
             held = out.get(key)
-            pts, when = e["points"], e["occurred_at"]
+            pts, when = cents(e["points"]), micros(e["occurred_at"])
             out[key] = (pts, when) if held is None else (held[0] + pts, max(held[1], when))
     return out
 
@@ -82,7 +82,7 @@ def test_a_late_entry_drops_the_snapshots_it_falls_before(store: Store) -> None:
     # the real clock: it is compared with recorded_at, which the store stamps from the real clock
     history = LedgerHistory(store)
     day5 = START + timedelta(days=5, hours=12)
-    assert history.totals_at("c1", day5)[("cm1", "sb1", None)][0] == Decimal(60)
+    assert history.totals_at("c1", day5)[("cm1", "sb1", None)][0] == 6000
     # a late event for day 2 (recorded now, long after), and a new manager on day 1
     late = [
         entry(100, "cm1", START + timedelta(days=2, hours=3), 5),
@@ -91,7 +91,7 @@ def test_a_late_entry_drops_the_snapshots_it_falls_before(store: Store) -> None:
     store.add_ledger_entries(late)
     totals = history.totals_at("c1", day5)
     assert totals == brute(entries + late, day5)
-    assert totals[("cm1", "sb1", None)][0] == Decimal(65)
+    assert totals[("cm1", "sb1", None)][0] == 6500
     assert history.totals_at("c1", START + timedelta(days=1, hours=1)) == brute(
         entries + late, START + timedelta(days=1, hours=1)
     )

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.history.places import Place, _key, add_shares, chasing, movers, moves, rank_totals
+from services.history.places import (
+    Place,
+    _key,
+    add_shares,
+    cents,
+    chasing,
+    micros,
+    movers,
+    moves,
+    rank_totals,
+)
 from streams.core.ranking import sort_key
+from streams.core.rules import TieBreak
 
 T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 
@@ -19,13 +30,21 @@ def d(text: str) -> Decimal:
     return Decimal(text)
 
 
+def c(text: str) -> int:
+    return cents(Decimal(text))
+
+
+def us(minutes: int) -> int:
+    return micros(at(minutes))
+
+
 def test_shares_add_up_per_manager_and_unit_keeping_the_latest_time() -> None:
-    totals = add_shares({}, [("a", "sb1", "t1", d("10.00"), at(5)), ("b", "sb1", "t1", d("4.00"), at(1))])
-    totals = add_shares(totals, [("a", "sb1", "t1", d("-2.00"), at(9)), ("a", "sb2", None, d("3.00"), at(7))])
+    totals = add_shares({}, [("a", "sb1", "t1", c("10.00"), us(5)), ("b", "sb1", "t1", c("4.00"), us(1))])
+    totals = add_shares(totals, [("a", "sb1", "t1", c("-2.00"), us(9)), ("a", "sb2", None, c("3.00"), us(7))])
     assert totals == {
-        ("a", "sb1", "t1"): (d("8.00"), at(9)),
-        ("b", "sb1", "t1"): (d("4.00"), at(1)),
-        ("a", "sb2", None): (d("3.00"), at(7)),
+        ("a", "sb1", "t1"): (c("8.00"), us(9)),
+        ("b", "sb1", "t1"): (c("4.00"), us(1)),
+        ("a", "sb2", None): (c("3.00"), us(7)),
     }
 
 
@@ -33,11 +52,11 @@ def test_managers_rank_by_points_then_who_got_there_first_and_equal_rows_share_a
     totals = add_shares(
         {},
         [
-            ("a", "sb1", "t1", d("10.00"), at(5)),
-            ("b", "sb1", "t1", d("10.00"), at(3)),
-            ("c", "sb2", "t2", d("12.00"), at(9)),
-            ("d", "sb2", "t2", d("10.00"), at(3)),
-            ("e", "sb2", "t2", d("1.00"), at(1)),
+            ("a", "sb1", "t1", c("10.00"), us(5)),
+            ("b", "sb1", "t1", c("10.00"), us(3)),
+            ("c", "sb2", "t2", c("12.00"), us(9)),
+            ("d", "sb2", "t2", c("10.00"), us(3)),
+            ("e", "sb2", "t2", c("1.00"), us(1)),
         ],
     )
     board = rank_totals(totals, "customer_manager", ("points_desc", "first_reached"))
@@ -51,9 +70,9 @@ def test_unit_boards_sum_their_members_and_per_head_divides_by_the_headcount() -
     totals = add_shares(
         {},
         [
-            ("a", "sb1", "t1", d("10.00"), at(5)),
-            ("b", "sb1", "t2", d("6.00"), at(3)),
-            ("b", "sb2", None, d("1.00"), at(8)),
+            ("a", "sb1", "t1", c("10.00"), us(5)),
+            ("b", "sb1", "t2", c("6.00"), us(3)),
+            ("b", "sb2", None, c("1.00"), us(8)),
         ],
     )
     teams = rank_totals(totals, "team", ("points_desc",))
@@ -73,7 +92,7 @@ def test_unit_boards_sum_their_members_and_per_head_divides_by_the_headcount() -
 
 
 def place(rank: int, unit: str, points: str) -> Place:
-    return Place(rank, unit, d(points), d(points), T0, (unit,))
+    return Place(rank, unit, c(points), c(points), micros(T0), (unit,))
 
 
 def test_movers_up_and_down_leave_out_newcomers_and_those_who_stayed() -> None:
@@ -112,10 +131,17 @@ def test_who_is_close_to_the_next_rank_counts_the_gap_to_the_nearest_better_row(
     assert [c.unit_id for c in chasing(board, among={"c", "d", "e"}, within=d("2"))] == ["e", "c"]
 
 
-def test_the_spelled_out_key_orders_as_the_cores_sort_key() -> None:
+def test_the_integer_board_orders_as_the_cores_sort_key_would() -> None:
+    rows = [("a", "10.00", 5), ("b", "-3.50", 0), ("c", "0.00", 99), ("d", "10.00", 2), ("e", "0.00", 99)]
+    totals = add_shares({}, [(cm, None, None, c(p), us(m)) for cm, p, m in rows])
+    usual: tuple[TieBreak, ...] = ("points_desc", "first_reached")
+    fast = [(p.rank, p.unit_id) for p in rank_totals(totals, "customer_manager", usual)]
+    other = rank_totals(totals, "customer_manager", ("first_reached", "points_desc"))
 
-    for points, minutes in [("10.00", 5), ("-3.50", 0), ("0.00", 99)]:
-        row = {"points": d(points), "metrics": {}, "improvement": None, "reached_at": at(minutes)}
-        assert _key(d(points), at(minutes), ("points_desc", "first_reached")) == sort_key(
-            row, ("points_desc", "first_reached")
-        )
+    def core(r: tuple[str, str, int]) -> tuple[object, ...]:
+        return (sort_key({"points": d(r[1]), "metrics": {}, "reached_at": at(r[2])}, usual), r[0])
+
+    assert [u for _, u in fast] == [r[0] for r in sorted(rows, key=core)] == ["d", "a", "c", "e", "b"]
+    assert fast[2][0] == fast[3][0] == 3  # equal on every key: one rank
+    assert [p.unit_id for p in other] == ["b", "d", "a", "c", "e"]
+    assert _key(1000, us(5), usual) == sort_key({"points": d("10.00"), "reached_at": at(5)}, usual)
