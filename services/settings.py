@@ -83,6 +83,12 @@ class ServiceSettings(SharedSettings):
     fanout_stale_seconds: float = Field(default=60.0, gt=0)
     # Kill tests only: "<point>:<n>" SIGKILLs the API at that point (streams/pipeline/fault.py).
     fault: str = ""
+    # 企业微信 group-robot messages (services/notify): the notifier looks for news and due sends
+    # every notify_poll_seconds and holds each robot to notify_per_minute POSTs a minute (the
+    # robot's own limit is 20); one POST waits notify_timeout_seconds at most.
+    notify_poll_seconds: float = Field(default=1.0, gt=0)
+    notify_per_minute: int = Field(default=20, ge=1, le=20)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def sink_name(self) -> str:

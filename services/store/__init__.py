@@ -5,6 +5,7 @@ Callers see plain dicts, Decimals, aware UTC datetimes and the errors below, nev
 """
 
 from services.store import access_tables as _access_tables  # noqa: F401  (create_schema makes them too)
+from services.store import notify_tables as _notify_tables  # noqa: F401  (create_schema makes them too)
 from services.store.errors import StoreConflict, StoreDataError, StoreError, StoreUnavailable
 from services.store.store import Store
 
