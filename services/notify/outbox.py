@@ -26,7 +26,8 @@ _messages: Table = NotifyMessage.__table__  # type: ignore[assignment]
 _digests: Table = NotifyDigest.__table__  # type: ignore[assignment]
 _tops: Table = NotifyTop.__table__  # type: ignore[assignment]
 _competitions: Table = Competition.__table__  # type: ignore[assignment]
-_runs: Table = AwardRun.__table__  # type: ignore[assignment]  (imported: create_schema makes it too)
+# imported here so that create_schema makes the awards tables too (approved_runs reads one)
+_runs: Table = AwardRun.__table__  # type: ignore[assignment]
 
 
 def save_config(store: Store, competition_id: str, config: RobotConfig, actor: str, now: datetime) -> None:
