@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from services.notify.messages import KINDS
 
@@ -49,7 +49,7 @@ def masked(webhook_url: str) -> str:
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="…"), ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(f"{k}={v}" for k, v in query), ""))
 
 
 def _cut(value: str) -> str:
