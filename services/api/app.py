@@ -35,6 +35,7 @@ from services.api.routes import (
     managers,
     metrics,
     morning,
+    notifications,
     pages,
     preview,
     standings,
@@ -156,4 +157,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.include_router(awards.router)
     # The 晨会 page's report (issue 18): services/history.
     app.include_router(morning.router)
+    # 企业微信 robots per competition (issue 18): services/notify; the notifier is its own process.
+    app.include_router(notifications.router)
     return app

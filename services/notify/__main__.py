@@ -42,6 +42,8 @@ async def _main() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # httpx logs each request's URL at INFO: a robot's URL carries its key, a secret.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(_main())
 
 
