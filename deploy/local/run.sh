@@ -67,6 +67,8 @@ start() {
   launch worker "Worker]: Ready" "$py" -m streams worker -l info
   launch sink "sink: ready" "$py" -m services.sink
   launch api "Uvicorn running" "$py" -m services.api
+  # 企业微信 messages: sends only for competitions given a robot (console, PUT …/notifications).
+  launch notify "notify: ready" "$py" -m services.notify
   if [ -f services/demo/__main__.py ]; then
     launch demo "demo: feeding" "$py" -m services.demo
   fi
@@ -90,7 +92,7 @@ start() {
     worker health   http://127.0.0.1:$worker_health_port/readyz
     Kafka broker    $(kafka_where)
     database        $CAMPAIGNS_DATABASE_URL
-    logs            $logs/{worker,sink,api,demo}.log
+    logs            $logs/{worker,sink,api,notify,demo}.log
   Stop everything with: make stop
 
 MSG
@@ -107,7 +109,7 @@ rotate() {
 }
 
 stop() {
-  for name in demo api sink worker; do
+  for name in demo notify api sink worker; do
     if alive "$name"; then
       kill -TERM "$(cat "$pids/$name.pid")"
       for _ in $(seq 1 100); do alive "$name" || break; sleep 0.2; done
