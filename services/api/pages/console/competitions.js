@@ -5,6 +5,7 @@
 import * as backend from "./backend.js";
 import { DefinitionForm } from "./form.js";
 import { LiveBoard } from "./live.js";
+import { RobotPanel } from "./robot.js";
 import { $, $$, clear, confirmDialog, el, RANKING, reasonText, statusBadge, toast, todayShanghai, when } from "./ui.js";
 
 // JSON with sorted keys: two definitions that differ only in key order are the same.
@@ -30,6 +31,7 @@ export class CompetitionsTab {
     this.session = session;
     this.form = new DefinitionForm($("#definition-form"));
     this.live = new LiveBoard();
+    this.robot = new RobotPanel(() => canWrite(this.session));
     this.competitions = [];
     this.selected = null;  // {id, version}
     this.versions = [];
@@ -165,8 +167,13 @@ export class CompetitionsTab {
     $("#new-version").hidden = current.status === "draft" || !canWrite(this.session) ||
       versions.some((v) => v.status === "draft");
     $("#preview").hidden = true;
-    if (versions.some((v) => v.status === "published" || v.status === "closed")) this.live.show(id);
-    else this.live.stop();
+    if (versions.some((v) => v.status === "published" || v.status === "closed")) {
+      this.live.show(id);
+      this.robot.show(id);
+    } else {
+      this.live.stop();
+      this.robot.hide();
+    }
   }
 
   _hint(v) {
