@@ -13,7 +13,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from schemas import SHANGHAI
 from services.history.boards import past_board
 from services.history.moments import LedgerHistory
-from services.history.morning import Morning, morning
+from services.history.morning import Morning, NewBadge, morning
 from services.readmodel.board import Board
 
 _CREATED = datetime(2026, 1, 1)  # a fixed creation time: the same report gives the same bytes
@@ -32,7 +32,10 @@ def build(
     after = past_board(history, board, competition_id, "customer_manager", close_of(day))
     before = past_board(history, board, competition_id, "customer_manager", close_of(day - timedelta(days=1)))
     members = {cm: unit.sub_branch_id for cm, unit in after.homes.items()}
-    return morning(after.competition, sub_branch_id, day, before.places, after.places, members)
+    earned = [
+        NewBadge(s.cm_id, b.name, b.kind, b.at) for s in board.standings(competition_id) for b in s.badges
+    ]
+    return morning(after.competition, sub_branch_id, day, before.places, after.places, members, earned)
 
 
 def _money(value: Decimal) -> str:
@@ -82,7 +85,10 @@ def to_json(report: Morning, board: Board) -> dict[str, Any]:
             }
             for c in report.closest
         ],
-        "badges": list(report.badges),
+        "badges": [
+            {"cm_id": b.cm_id, "name": name(b.cm_id), "badge": b.name, "kind": b.kind, "at": b.at.isoformat()}
+            for b in report.badges
+        ],
     }
 
 
@@ -91,7 +97,8 @@ def _move(m: Any, name: str) -> dict[str, Any]:
 
 
 def to_xlsx(shown: dict[str, Any]) -> bytes:
-    """The JSON report as a workbook: 排名 (every manager), 进退 (movers), 冲刺 (closest)."""
+    """The JSON report as a workbook: 排名 (every manager), 进退 (movers), 冲刺 (closest), 徽章 (new
+    badges)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     title = f"{shown['sub_branch_name']} 晨会 {shown['day']}"
@@ -139,6 +146,9 @@ def to_xlsx(shown: dict[str, Any]) -> bytes:
         "冲刺",
         ["客户经理", "排名", "目标名次", "还差积分", "前一名"],
         [[c["name"], c["rank"], c["next_rank"], Decimal(c["gap"]), c["ahead"]] for c in shown["closest"]],
+    )
+    sheet(
+        "徽章", ["客户经理", "徽章", "获得时间"], [[b["name"], b["badge"], b["at"]] for b in shown["badges"]]
     )
     book.close()
     return buffer.getvalue()

@@ -5,16 +5,18 @@ For each of the sub-branch's managers (where the org placed them yesterday): ran
 yesterday's close, the places and points gained during yesterday; the most who climbed and fell;
 progress against the competition's targets (its 达标门槛 minimum and its 达标奖 threshold); who is
 closest to the next rank. Ranks are the whole board's, as the filtered live board shows them.
-Badges belong here once the core awards them (issue 18, items 1-2): `badges` stays empty until then.
+And the badges the sub-branch's managers earned during yesterday (event time), as the standings
+hold them now (a badge taken back since is not listed); a challenge reached is listed as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from schemas import SHANGHAI
 from services.history.places import Chase, Move, Place, chasing, movers, moves
 from streams.core.award_rules import ThresholdPrize
 from streams.core.rules import Competition
@@ -53,6 +55,14 @@ class Line:
 
 
 @dataclass(frozen=True)
+class NewBadge:
+    cm_id: str
+    name: str  # the badge's (or the challenge's) name
+    kind: str  # milestone / threshold / streak / challenge
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Morning:
     competition_id: str
     sub_branch_id: str
@@ -66,7 +76,7 @@ class Morning:
     met: dict[str, int]  # target label -> managers who meet it
     total: Decimal
     gained: Decimal
-    badges: list[str] = field(default_factory=list)
+    badges: list[NewBadge]
 
 
 def morning(
@@ -76,10 +86,17 @@ def morning(
     before: Sequence[Place],
     after: Sequence[Place],
     members: Mapping[str, str | None],
+    earned: Sequence[NewBadge] = (),
 ) -> Morning:
     """`before` and `after`: the manager boards at the two closes; `members`: manager -> their
-    sub-branch yesterday (the report keeps those in `sub_branch_id`)."""
+    sub-branch yesterday (the report keeps those in `sub_branch_id`); `earned`: badges held now,
+    of any day (the report keeps this sub-branch's, earned during `day` in Shanghai)."""
     ours = {cm for cm, sb in members.items() if sb == sub_branch_id}
+    start = datetime.combine(day, time(0), SHANGHAI)
+    badges = sorted(
+        (b for b in earned if b.cm_id in ours and start <= b.at < start + timedelta(days=1)),
+        key=lambda b: (b.at, b.cm_id, b.name),
+    )
     found = moves(before, after, among=ours)
     up, down = movers(found, MOVERS)
     targets = targets_of(comp)
@@ -108,4 +125,5 @@ def morning(
         met=met,
         total=sum((line.points for line in lines), Decimal(0)),
         gained=sum((line.gained for line in lines), Decimal(0)),
+        badges=badges,
     )

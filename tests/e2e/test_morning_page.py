@@ -47,7 +47,7 @@ async def test_the_morning_meeting_page(
 ) -> None:
     ledger = sink(prefix, tmp_path, f"sqlite:///{tmp_path / 'api.db'}").start()
     try:
-        await publish_over_http(api_url, "feb_account_opening")
+        await publish_over_http(api_url, "feb_account_opening", "badges_and_sprints")
         await send_events(
             topics,
             [
@@ -111,7 +111,16 @@ async def test_the_morning_meeting_page(
                     s for s in strings.replace("<", ">").split(">")
                 }
                 sheets = book.read("xl/workbook.xml").decode()
-                assert all(f'name="{n}"' in sheets for n in ("排名", "进退", "冲刺")), sheets
+                assert all(f'name="{n}"' in sheets for n in ("排名", "进退", "冲刺", "徽章")), sheets
+            # the badges earned on the 4th, in a competition that has them: 赵强's first basic account
+            badges = await client.get(
+                "/api/competitions/badges-and-sprints/morning",
+                params={"sub_branch": "sb-east", "token": token},
+            )
+            assert badges.status_code == 200, badges.text
+            earned = [(b["name"], b["badge"]) for b in badges.json()["badges"]]
+            assert ("赵强", "本月首个基本户") in earned, earned
+            assert all(name != "王芳" for name, _ in earned), "王芳's came on the 3rd"
 
         url = f"{api_url}/morning/sb-east?competition={OPENING}&token={token}"
         async with live_browser() as browser, live_page(browser, url, size=(1280, 900)) as page:
@@ -124,6 +133,7 @@ async def test_the_morning_meeting_page(
             rows = await page.eval_on_selector_all("#lines tbody tr", "rows => rows.map((r) => r.dataset.cm)")
             assert rows == ["cm-a", "cm-b", "cm-d"]
             assert "新上榜" in await text_of(page, '#lines tr[data-cm="cm-d"]')
+            assert await page.is_hidden("#badges-card")  # the opening contest has no badges
             href = await page.get_attribute("#xlsx", "href") or ""
             assert "/morning.xlsx?" in href and "token=" in href and "day=2026-02-04" in href
             shot = await save_screenshot(page, tmp_path / "morning.png", artefact="morning.png")

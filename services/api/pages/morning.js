@@ -48,6 +48,10 @@
     list("down", r.down, (m) => el("li", {}, `${m.name} 第${m.rank}名 `, change(m.change), ` · +${m.gained}`));
     list("closest", r.closest, (c) =>
       el("li", {}, `${c.name} 第${c.rank}名，再得 `, el("b", {}, c.gap), ` 分追平 ${c.ahead}（第${c.next_rank}名）`));
+    $("badges-card").hidden = !r.badges.length;
+    $("badges").replaceChildren(...r.badges.map((b) => el("li", { "data-cm": b.cm_id },
+      el("b", {}, b.name), " 获得「", b.badge, "」",
+      el("span", { class: "muted" }, " " + new Date(b.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" })))));
     $("lines").tBodies[0].replaceChildren(...r.lines.map((l) => el("tr", { "data-cm": l.cm_id },
       el("td", {}, String(l.rank)), el("td", {}, l.name), el("td", { class: "num" }, l.points),
       el("td", { class: "num" }, "+" + l.gained), el("td", {}, change(l.change)),
