@@ -43,7 +43,11 @@ def test_uses_a_process_pool_in_the_test_process() -> None:
 
 def _pytest(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
     (folder / "test_inner.py").write_text(source)
-    env = {k: v for k, v in os.environ.items() if k != MARK}  # the inner run marks its own
+    # The inner run marks its own processes. It runs on the real clock: under make test's
+    # `faketime` pass, libfaketime preloaded into the inner pytest and its `sleep` child kept the
+    # plugin from seeing the child (the run passed with the process left behind).
+    dropped = {MARK, "LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(PYTHONPATH=str(ROOT), PYTEST_LEFTOVERS_GRACE_SECONDS="1")
     return subprocess.run(
         [
