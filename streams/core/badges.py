@@ -12,10 +12,11 @@ its own id), so replays, kills and re-scores find it held and write nothing agai
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from streams.core.badge_rules import Badge, Challenge, MilestoneBadge, StreakBadge, ThresholdBadge
@@ -55,34 +56,83 @@ class Earned:
 _MEASURES = {"payroll": "payroll_agreements", "product_sold": "products", "visit": "visits"}
 
 
-def facts(scorers: Iterable[Scorer], ctx: Context) -> list[Fact]:
+class Facts:
+    """The facts of one book, kept per day-bucket while the bucket is the same object: a bucket the
+    book recomputed (its items, its unit or its rules changed) is a new object, so only the days an
+    event touched are read again. Held by the book, never stored: rebuilt on first use after a load."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, tuple[object, list[Fact]]] = {}
+        self._all: list[Fact] = []
+        self._final: Competition | None = None  # the rules of the last call
+
+    def collect(
+        self, scorers: Iterable[Scorer], buckets: dict[str, Any], ctx: Context
+    ) -> tuple[list[Fact], bool]:
+        """Every fact, sorted; and whether any changed (or the rules did) since the last call.
+        The first call always says changed: what the book holds is to be checked once."""
+        changed = self._final is not ctx.final
+        self._final = ctx.final
+        seen: set[str] = set()
+        for scorer in scorers:
+            if not isinstance(scorer, DailyScorer):
+                continue
+            for day in scorer.days:
+                name = scorer.bucket_of(day)
+                seen.add(name)
+                bucket = buckets.get(name)
+                held = self._days.get(name)
+                if bucket is not None and held is not None and held[0] is bucket:
+                    continue
+                found = _day_facts(scorer, day, ctx)
+                if held is None or held[1] != found:
+                    changed = True
+                self._days[name] = (bucket, found)
+        for name in [n for n in self._days if n not in seen]:
+            del self._days[name]
+            changed = True
+        if changed:
+            self._all = sorted(
+                (f for _, found in self._days.values() for f in found), key=lambda f: (f.day, f.moment, f.key)
+            )
+        return self._all, changed
+
+
+def _day_facts(scorer: DailyScorer, day: date, ctx: Context) -> list[Fact]:
     out = []
-    for scorer in scorers:
-        if not isinstance(scorer, DailyScorer):
-            continue
-        for day, key, hit, unit in scorer.counted(ctx):
-            scored = hit.scored
-            assert scored is not None
-            amounts = {"points": scored.points}
-            if scorer.kind == "account_opening":
-                for metric in scored.metrics:
-                    amounts[metric] = ONE
-            else:
-                amounts[_MEASURES[scorer.kind]] = ONE
-            moment = hit.moment if day_of(hit.moment) == day else start_of(day)
-            out.append(Fact(day, moment, f"{scorer.kind}|{key}", amounts, unit))
-    out.sort(key=lambda f: (f.day, f.moment, f.key))
+    for key, hit, unit in scorer.counted(day, ctx):
+        scored = hit.scored
+        assert scored is not None
+        amounts = {"points": scored.points}
+        if scorer.kind == "account_opening":
+            for metric in scored.metrics:
+                amounts[metric] = ONE
+        else:
+            amounts[_MEASURES[scorer.kind]] = ONE
+        moment = hit.moment if day_of(hit.moment) == day else start_of(day)
+        out.append(Fact(day, moment, f"{scorer.kind}|{key}", amounts, unit))
+    out.sort(key=lambda f: (f.moment, f.key))  # the index keeps a day's items in a set
     return out
+
+
+def facts(scorers: Iterable[Scorer], ctx: Context) -> list[Fact]:
+    """Every fact of these scorers, sorted (without a cache: tests, explanations)."""
+    return Facts().collect(scorers, {}, ctx)[0]
 
 
 def derive(final: Competition, found: list[Fact]) -> dict[str, Earned]:
     """Every badge instance earned (and every challenge goal reached) by these sorted facts."""
+    by_measure: dict[str, list[Fact]] = {}
+    for fact in found:
+        for measure, amount in fact.amounts.items():
+            if amount:
+                by_measure.setdefault(measure, []).append(fact)
     out: dict[str, Earned] = {}
     for badge in final.badges:
-        for earned in _badge(badge, found, final):
+        for earned in _badge(badge, by_measure.get(badge.measure, []), final):
             out[earned.instance] = earned
     for challenge in final.challenges:
-        reached = reach(challenge, found)
+        reached = reach(challenge, by_measure.get(challenge.measure, []))
         if reached is not None:
             out[CHALLENGE + challenge.id] = Earned(
                 CHALLENGE + challenge.id,
@@ -107,11 +157,20 @@ def _first(found: Iterable[Fact], measure: str, target: Decimal) -> Fact | None:
     return None
 
 
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _by_period(found: list[Fact], period: Callable[[date], date]) -> dict[date, list[Fact]]:
+    grouped: dict[date, list[Fact]] = {}
+    for f in found:
+        grouped.setdefault(period(f.day), []).append(f)
+    return grouped
 
 
 def _badge(badge: Badge, found: list[Fact], final: Competition) -> list[Earned]:
+    """`found`: the facts with some of the badge's measure, sorted."""
+
     def earned(instance: str, fact: Fact) -> Earned:
         return Earned(instance, badge.id, badge.kind, badge.name, fact.moment, fact.unit)
 
@@ -122,54 +181,63 @@ def _badge(badge: Badge, found: list[Fact], final: Competition) -> list[Earned]:
         if badge.per == "contest":
             fact = _first(found, badge.measure, Decimal(badge.count))
             return [earned(badge.id, fact)] if fact else []
-        months: dict[str, list[Fact]] = {}
-        for f in found:
-            months.setdefault(_month(f.day), []).append(f)
         out = []
-        for month, items in sorted(months.items()):
+        for month, items in sorted(_by_period(found, _month).items()):
             fact = _first(items, badge.measure, Decimal(badge.count))
             if fact:
-                out.append(earned(f"{badge.id}@{month}", fact))
+                out.append(earned(f"{badge.id}@{month.isoformat()[:7]}", fact))
         return out
     return _streak(badge, found, final, earned)
 
 
 def _streak(badge: StreakBadge, found: list[Fact], final: Competition, earned: Any) -> list[Earned]:
-    period = (lambda d: d.isoformat()) if badge.every == "working_day" else _month
-    grouped: dict[str, list[Fact]] = {}
-    for f in found:
-        grouped.setdefault(period(f.day), []).append(f)
+    monthly = badge.every == "month"
+    grouped = _by_period(found, _month if monthly else _same_day)
     qualified = {
         p: fact for p, items in grouped.items() if (fact := _first(items, badge.measure, badge.at_least))
     }
     out: list[Earned] = []
-    run: list[str] = []
-    for p in _periods(badge, final):
+    run: list[date] = []
+    cal = final.calendar
+    periods = _periods(
+        final.window.start,
+        final.window.end,
+        monthly,
+        tuple(cal.holidays) if cal else (),
+        tuple(cal.workdays) if cal else (),
+    )
+    for p in periods:
         if p not in qualified:
             run = []
             continue
         run.append(p)
         if len(run) == badge.run:  # once per run: a longer run does not earn it again
-            out.append(earned(f"{badge.id}@{run[0]}", qualified[p]))
+            start = run[0].isoformat()
+            out.append(earned(f"{badge.id}@{start[:7] if monthly else start}", qualified[p]))
     return out
 
 
-def _periods(badge: StreakBadge, final: Competition) -> list[str]:
-    start, end = final.window.start, final.window.end
-    if badge.every == "month":
+def _same_day(day: date) -> date:
+    return day
+
+
+@lru_cache(maxsize=256)
+def _periods(
+    start: date, end: date, monthly: bool, holidays: tuple[date, ...], workdays: tuple[date, ...]
+) -> tuple[date, ...]:
+    """The window's calendar months (their first days), or its working days, in order."""
+    if monthly:
         months, y, m = [], start.year, start.month
         while (y, m) <= (end.year, end.month):
-            months.append(f"{y:04d}-{m:02d}")
+            months.append(date(y, m, 1))
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return months
-    cal = final.calendar
-    holidays = frozenset(cal.holidays) if cal else frozenset()
-    workdays = frozenset(cal.workdays) if cal else frozenset()
-    return [
-        day.isoformat()
+        return tuple(months)
+    off, on = frozenset(holidays), frozenset(workdays)
+    return tuple(
+        day
         for n in range(start.toordinal(), end.toordinal() + 1)
-        if is_working_day(day := date.fromordinal(n), holidays, workdays)
-    ]
+        if is_working_day(day := date.fromordinal(n), off, on)
+    )
 
 
 def reach(challenge: Challenge, found: list[Fact]) -> Fact | None:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.envelope import Envelope
-from streams.core.badges import Held
+from streams.core.badges import Facts, Held
 from streams.core.catalog import Catalog
 from streams.core.compact import micros, moment_of
 from streams.core.org import OrgTimeline
@@ -70,6 +70,7 @@ class Book:
         self.dated: Dated | None = {}
         self.held = Held()  # badges the ledger holds (badges.py)
         self.challenges: dict[str, dict[str, Any]] = {}  # challenge id -> progress (badges.progress)
+        self.facts = Facts()  # what badges are derived from, per day (never stored)
         self.scorers: dict[str, Scorer] = {}
         self._route: dict[str, list[Scorer]] = {}
         self._checks: dict[str, list[Scorer]] = {}

@@ -17,7 +17,7 @@ from decimal import Decimal
 from schemas.envelope import Envelope
 from schemas.events import AccountClosed, CustomerTransferred, DepositBalance, OrgChanged
 from schemas.routing import participant_of, participants_of
-from streams.core.badges import CHALLENGE, derive, facts, progress
+from streams.core.badges import CHALLENGE, derive, progress
 from streams.core.book import Book, Dated, Deltas, Details, Labels, key_order
 from streams.core.calendar import day_of, start_of
 from streams.core.catalog import Catalog, as_catalog
@@ -160,7 +160,9 @@ def _rewards(
     final = ctx.final
     if not final.rewards and not book.held and not book.challenges:
         return []
-    found = facts(book.scorers.values(), ctx)
+    found, changed = book.facts.collect(book.scorers.values(), book.buckets, ctx)
+    if not changed:
+        return []  # the same facts, the same badges: nothing to write
     book.challenges = progress(final, found)
     awards, revokes = book.held.settle(derive(final, found))
     out = []

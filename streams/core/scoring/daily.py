@@ -206,15 +206,17 @@ class DailyScorer(Scorer):
             return None
         return hit
 
-    def counted(self, ctx: Context) -> list[tuple[date, str, Cached, Unit]]:
-        """Every item that counts and was not clawed back, with its day and unit (badges.py)."""
+    def counted(self, day: date, ctx: Context) -> list[tuple[str, Cached, Unit]]:
+        """The day's items that count and were not clawed back, with the day's unit (badges.py)."""
+        keys = self.days.get(day)
+        if not keys:
+            return []
+        unit = self._unit(day, keys, ctx)
         out = []
-        for day, keys in self.days.items():
-            unit = self._unit(day, keys, ctx)
-            for key in keys:
-                hit = self._counts(key, unit, ctx)
-                if hit is not None and hit.scored is not None and not hit.scored.clawed:
-                    out.append((day, key, hit, unit))
+        for key in keys:
+            hit = self._counts(key, unit, ctx)
+            if hit is not None and hit.scored is not None and not hit.scored.clawed:
+                out.append((key, hit, unit))
         return out
 
     def aggregate(self, day: date, ctx: Context) -> DayAgg | None:
