@@ -2,7 +2,7 @@
 wall screen celebrates a badge (gold and green, never red), shows the week's sprint with its
 winners in the order they reached the goal, and takes a badge back quietly when a clawback undoes
 its reason; the manager's page shows the badge wall, won badges lit and the rest still to win.
-Screenshots go to docs/screenshots/ (README)."""
+Screenshots go to the test's directory and .run/screenshots/ (the README's are copies)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from schemas.topics import Topics
 from tests.e2e.pages_world import admin_token, basic, member, publish_over_http, screen_url, until
 from tests.support.events import joined
 from tests.support.live_browser import (
+    ARTEFACTS,
     PHONE,
-    ROOT,
     WALL,
     live_browser,
     live_page,
@@ -27,7 +27,6 @@ from tests.support.processes import Process
 from tests.support.scoring import send_events
 
 SPRINTS = "badges-and-sprints"
-DOCS = ROOT / "docs" / "screenshots"
 
 
 def closed(account: str, cm_id: str, day: int) -> dict[str, Any]:
@@ -74,9 +73,10 @@ async def test_badges_celebrated_on_the_screen_and_shown_on_the_badge_wall(
             await until(page, "(window.screenState.celebrations || 0) >= 1", what="a celebration")
             await until(page, "document.getElementById('celebrate').classList.contains('show')", what="shown")
             await page.wait_for_timeout(900)  # mid-animation: the medal in, the sparks flying
+            # animations allowed: a finished one would have faded the celebration out
             await page.screenshot(path=str(tmp_path / "celebration.png"), animations="allow")
-            DOCS.mkdir(parents=True, exist_ok=True)
-            (DOCS / "celebration.png").write_bytes((tmp_path / "celebration.png").read_bytes())
+            ARTEFACTS.mkdir(parents=True, exist_ok=True)
+            (ARTEFACTS / "celebration.png").write_bytes((tmp_path / "celebration.png").read_bytes())
             text = await page.inner_text("#celebrate")
             assert "张伟" in text and ("徽章" in text or "挑战" in text), text
             colour = await page.evaluate(
@@ -103,7 +103,7 @@ async def test_badges_celebrated_on_the_screen_and_shown_on_the_badge_wall(
             # last but ties 王芳's Tuesday 10:00 (the id decides), 赵磊 on Wednesday comes third
             assert sprint[:3] == ["张伟:won", "王芳:won", "赵磊:won"], sprint
             await until(page, "!document.getElementById('celebrate').classList.contains('show')", timeout=30)
-            await save_screenshot(page, DOCS / "challenge.png", artefact="challenge.png")
+            await save_screenshot(page, tmp_path / "challenge.png", artefact="challenge.png")
 
             # Monday's account closed within 30 days: the streak loses its first day and goes,
             # quietly; nothing on the screen turns red.
@@ -135,5 +135,5 @@ async def test_badges_celebrated_on_the_screen_and_shown_on_the_badge_wall(
             sprints = await page.inner_text(f'article.comp[data-id="{SPRINTS}"] .sprints')
             assert "已达成" in sprints
             await page.locator(wall).scroll_into_view_if_needed()
-            await save_screenshot(page, DOCS / "badges.png", artefact="badges.png")
+            await save_screenshot(page, tmp_path / "badges.png", artefact="badges.png")
             assert not page_errors(page)
