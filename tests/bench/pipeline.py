@@ -5,11 +5,17 @@ figures of the same run. Nothing here is a test: it prints a table with each goa
 figure and writes bench-results.json (one key per figure).
 
 Scenarios (each on its own topic prefix, so they never see each other's data):
-  A  one worker: a fresh phase, the bulk (pipeline_events_per_s), a phase on top of 50,000+
-     events per manager (pipeline_history_ratio); the largest state record; a plain aiokafka
-     consumer over the same raw topic; SIGKILL and restart (restart_ready_s); steady 1,000
-     events/s (freshness).
-  C  1,000,000 events already in the history, then a rule change (replay_1m_s).
+  B  one worker, a branch's load: 300 managers spread over every partition, openings, payroll,
+     sales (the scorecard's items), assignments and weekly balances; a fresh phase and the bulk
+     (pipeline_events_per_s); a plain aiokafka consumer over the same raw topic; then steady
+     1,000 events/s over the same 300 managers (freshness: every event counts, one not on the
+     ledger within FRESHNESS_TIMEOUT_S counts as that timeout).
+  A  one worker, 4 managers with 50,000+ events each: fresh, bulk
+     (pipeline_4_managers_events_per_s), a phase on top of that history (pipeline_history_ratio);
+     the largest state record; SIGKILL and restart (restart_ready_s).
+  C  1,000,000 events already in the history and scored by the 小小银行家 scorecard, then a rule
+     change: its version 2 (new targets, same start), which re-scores the whole history
+     (replay_1m_s); the first scoring of the history is shown as replay_1m_new_competition_s.
   D  300 managers: a day of balances scored, then the next night's 60,000 as a CSV through
      campaigns-load (nightly_eod_s).
 Sizes shrink with BENCH_SCALE (e.g. 0.1) for a quick look; the goals assume the full run.
@@ -38,6 +44,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.records import RULES_KEY
 from schemas.topics import Topics
 from streams.admin import ensure_topics, partitions_of
+from streams.core import Competition, parse_competition
 from streams.follow import read_range, reader
 from tests.bench.workload import mixed_competitions, year_of_events
 from tests.support.kafka import BOOTSTRAP, read_all
@@ -49,6 +56,7 @@ APP_PREFIX = "app"  # tests.support.processes names each worker's app id "<prefi
 
 GOALS: dict[str, str] = {
     "pipeline_events_per_s": ">= 10,000",
+    "pipeline_4_managers_events_per_s": "reported",
     "raw_consume_events_per_s": "reported",
     "pipeline_to_raw_ratio": "reported",
     "core_events_per_s": ">= 30,000",
@@ -56,10 +64,13 @@ GOALS: dict[str, str] = {
     "state_record_max_bytes": "<= 65,536",
     "nightly_eod_s": "<= 15",
     "replay_1m_s": "<= 100",
+    "replay_1m_new_competition_s": "reported",
     "restart_ready_s": "<= 30",
     "freshness_p50_ms": "<= 200",
     "freshness_p99_ms": "<= 1,000",
+    "freshness_missed": "0",
 }
+FRESHNESS_TIMEOUT_S = 60.0
 
 
 def n(count: int) -> int:
@@ -205,7 +216,9 @@ def opening(cm: str, i: int, tag: str) -> dict[str, Any]:
 
 
 async def steady_freshness(topics: Topics, managers: list[str], rate: int, seconds: float) -> list[float]:
-    """Send `rate` openings a second; each one's latency from send to its ledger entry."""
+    """Send `rate` openings a second; each one's latency from send to its ledger entry. Every event
+    sent has a latency: one not on the ledger within FRESHNESS_TIMEOUT_S of the last send counts
+    as FRESHNESS_TIMEOUT_S, so misses raise the percentiles instead of leaving them."""
     total = int(rate * seconds)
     events = [opening(managers[i % len(managers)], i, f"fresh{topics.prefix}") for i in range(total)]
     sent: dict[str, float] = {}
@@ -226,14 +239,18 @@ async def steady_freshness(topics: Topics, managers: list[str], rate: int, secon
         await producer.flush()
     finally:
         await producer.stop()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + FRESHNESS_TIMEOUT_S
     while len(seen) < len(sent) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     stop.set()
     await follower
     if len(seen) < len(sent):
-        print(f"  freshness: {len(sent) - len(seen)} of {len(sent)} events never reached the ledger in 60 s")
-    return sorted((seen[k] - sent[k]) * 1000 for k in seen)
+        print(
+            f"  freshness: {len(sent) - len(seen)} of {len(sent)} events not on the ledger in "
+            f"{FRESHNESS_TIMEOUT_S:.0f} s, counted as {FRESHNESS_TIMEOUT_S:.0f} s"
+        )
+    miss = FRESHNESS_TIMEOUT_S * 1000
+    return sorted(min(miss, (seen[k] - sent[k]) * 1000) if k in seen else miss for k in sent)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -263,7 +280,7 @@ async def scenario_a(results: dict[str, float], log_dir: Path) -> None:
         t_bulk = await timed_load(topics, bulk)
         t_top = await timed_load(topics, top)
         per_manager = len(events) // 4
-        results["pipeline_events_per_s"] = (len(fresh) + len(bulk)) / (t_fresh + t_bulk)
+        results["pipeline_4_managers_events_per_s"] = (len(fresh) + len(bulk)) / (t_fresh + t_bulk)
         results["pipeline_history_ratio"] = (len(top) / t_top) / (len(fresh) / t_fresh)
         print(
             f"  A: {len(events):,} events for 4 managers (~{per_manager:,} each): fresh "
@@ -272,10 +289,6 @@ async def scenario_a(results: dict[str, float], log_dir: Path) -> None:
         )
         states = [r for r in await read_all(topics.scoring_state) if r.key != RULES_KEY and r.value]
         results["state_record_max_bytes"] = max(len(r.value or b"") for r in states)
-        results["raw_consume_events_per_s"] = await raw_consume_rate(topics.raw)
-        results["pipeline_to_raw_ratio"] = (
-            results["pipeline_events_per_s"] / results["raw_consume_events_per_s"]
-        )
 
         # SIGKILL with the year of state, then one new event: how long until it is scored.
         proc.kill()
@@ -293,20 +306,48 @@ async def scenario_a(results: dict[str, float], log_dir: Path) -> None:
         stop.set()
         await follower
         results["restart_ready_s"] = seen[probe["event_id"]] - t if seen else float("inf")
+    finally:
+        proc.stop()
 
-        # Steady traffic as a branch sends it: spread over 300 managers, on the worker that holds
-        # the four year-long states.
-        managers = [f"steady-{i:03d}" for i in range(300)]
-        latencies = await steady_freshness(topics, managers, 1000, 20 * SCALE + 2)
+
+async def scenario_b(results: dict[str, float], log_dir: Path) -> None:
+    """A branch: 300 managers over every partition, the mix of kinds a day brings."""
+    managers = 300
+    events = list(
+        year_of_events(managers=managers, accounts_per_manager=n(12), days=90, seed=9, balance_every=7)
+    )
+    fresh, bulk = events[: len(events) // 3], events[len(events) // 3 :]
+    topics = Topics(new_prefix())
+    proc = await fresh_worker(topics.prefix, log_dir, "b")
+    try:
+        await publish(topics, mixed_competitions())
+        await wait_drained(topics)
+        t_fresh = await timed_load(topics, fresh)
+        t_bulk = await timed_load(topics, bulk)
+        results["pipeline_events_per_s"] = len(events) / (t_fresh + t_bulk)
+        balances = sum(1 for e in events if e["type"] == "deposit.balance")
+        print(
+            f"  B: {len(events):,} events of {managers} managers ({balances / len(events):.0%} balances): "
+            f"fresh {len(fresh) / t_fresh:,.0f}/s, then {len(bulk) / t_bulk:,.0f}/s"
+        )
+        results["raw_consume_events_per_s"] = await raw_consume_rate(topics.raw)
+        results["pipeline_to_raw_ratio"] = (
+            results["pipeline_events_per_s"] / results["raw_consume_events_per_s"]
+        )
+        # Steady traffic as the branch sends it, to the same 300 managers (their states loaded).
+        steady = [f"cm-{i:04d}" for i in range(managers)]
+        latencies = await steady_freshness(topics, steady, 1000, 20 * SCALE + 2)
         results["freshness_p50_ms"] = statistics.median(latencies)
         results["freshness_p99_ms"] = percentile(latencies, 99)
+        results["freshness_missed"] = sum(1 for x in latencies if x >= FRESHNESS_TIMEOUT_S * 1000)
     finally:
         proc.stop()
 
 
 async def scenario_c(results: dict[str, float], log_dir: Path) -> None:
-    """1,000,000 events in the history; then one rule change: the year-long 小小银行家 scorecard
-    is published, and every partition re-scores its history for it."""
+    """1,000,000 events in the history, scored by the year-long 小小银行家 scorecard; then a rule
+    change: its version 2 (new targets, the same start), and every partition re-scores its
+    history for it."""
     topics = Topics(new_prefix())
     proc = await fresh_worker(topics.prefix, log_dir, "c")
     try:
@@ -315,12 +356,29 @@ async def scenario_c(results: dict[str, float], log_dir: Path) -> None:
         # Straight into the validated topic: this scenario times the re-score, not the doors.
         sent = await produce(topics.validated, events)
         await wait_drained(topics)
+        (v1,) = [c for c in mixed_competitions() if c.id == "little-banker"]
         t = time.perf_counter()
-        await publish(topics, [c for c in mixed_competitions() if c.id == "little-banker"])
+        await publish(topics, [v1])
+        results["replay_1m_new_competition_s"] = (await wait_drained(topics) - t) * (1_000_000 / sent)
+        t = time.perf_counter()
+        await publish(topics, [little_banker_v2(v1)])
         results["replay_1m_s"] = (await wait_drained(topics) - t) * (1_000_000 / sent)
-        print(f"  C: re-scored {sent:,} events in {results['replay_1m_s'] * sent / 1_000_000:.1f} s")
+        print(
+            f"  C: {sent:,} events scored by v1 in "
+            f"{results['replay_1m_new_competition_s'] * sent / 1_000_000:.1f} s, "
+            f"re-scored by v2 in {results['replay_1m_s'] * sent / 1_000_000:.1f} s"
+        )
     finally:
         proc.stop()
+
+
+def little_banker_v2(v1: Competition) -> Competition:
+    """A rule change an organiser makes mid-year: every target a fifth higher, from the same start."""
+    raw = v1.model_dump(mode="json")
+    for rule in raw["rules"]:
+        for dimension in rule.get("dimensions", []):
+            dimension["target"] = dimension["target"] * 6 // 5
+    return parse_competition({**raw, "version": 2})
 
 
 async def scenario_d(results: dict[str, float], log_dir: Path) -> None:
@@ -382,7 +440,7 @@ async def main() -> None:
     print(f"  core alone: {results['core_events_per_s']:,.0f} events/s")
     with tempfile.TemporaryDirectory() as tmp:
         log_dir = Path(tmp)
-        for scenario in (scenario_a, scenario_c, scenario_d):
+        for scenario in (scenario_b, scenario_a, scenario_c, scenario_d):
             await scenario(results, log_dir)
     print(table(results))
     (ROOT / "bench-results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -64,7 +64,7 @@ class _Manager:
             self.accounts[f"{self.cm}-A{a:04d}"] = [opened, rnd.choice(CATEGORIES), balance, closed]
         self.agreements: list[tuple[str, int]] = []  # (agreement, headcount)
 
-    def day(self, offset: int, day: date) -> Iterator[dict[str, Any]]:
+    def day(self, offset: int, day: date, balances: bool = True) -> Iterator[dict[str, Any]]:
         rnd, cm = self.rnd, self.cm
         data: dict[str, Any]
         if offset == 0:
@@ -127,6 +127,8 @@ class _Manager:
                     "month": f"{day:%Y-%m}",
                 }
                 yield _event(f"{agreement}-paid-{day:%Y%m}", "payroll.paid", at(16), data)
+        if not balances:
+            return
         eod = datetime.combine(day, time(23, 30), SHANGHAI)
         for account, state in self.accounts.items():
             opened, category, balance, closed = state
@@ -146,11 +148,13 @@ class _Manager:
 
 
 def year_of_events(
-    managers: int, accounts_per_manager: int, days: int, seed: int
+    managers: int, accounts_per_manager: int, days: int, seed: int, balance_every: int = 1
 ) -> Iterator[dict[str, Any]]:
+    """`balance_every` > 1: end-of-day balances only every that many days (a weekly extract), so
+    the other kinds are not a rounding error of the load."""
     rnd = random.Random(seed)
     crew = [_Manager(i, accounts_per_manager, random.Random(rnd.random())) for i in range(managers)]
     for offset in range(days):
         day = FIRST_DAY + timedelta(days=offset)
         for manager in crew:
-            yield from manager.day(offset, day)
+            yield from manager.day(offset, day, balances=offset % balance_every == 0)
