@@ -5,7 +5,7 @@ JSON lines keyed by customer manager (300 managers), about 1 % junk (malformed J
 fields) for the dead letters, about 1 % exact duplicates of an earlier line, 30 % of the
 timestamps in UTC (the Shanghai day is what counts). Per manager and Shanghai day: 10 points per
 basic account, 4 per general; a basic account earns +2 when non-credit and +3 for a new firm;
-at most 300 points a day. Five days, so most managers reach the cap on most days.
+at most 300 points a day. Eight days: about half the days reach the cap.
 
 No third-party imports: `tests/bench/peer_quix.py` (run by quix-streams' own interpreter) has its
 own copy of the rules, as a user writing that job would; `expected_totals` here is the answer
@@ -24,7 +24,7 @@ COMPETITION_ID = "peer-job"
 MANAGERS = 300
 DAILY_CAP = 300
 SHANGHAI = timezone(timedelta(hours=8))
-DAYS = ("2026-02-02", "2026-02-03", "2026-02-04", "2026-02-05", "2026-02-06")
+DAYS = tuple(f"2026-02-{d:02d}" for d in range(2, 10))
 SEGMENTS = ("non_credit", "credit_online", "credit_offline")
 
 
