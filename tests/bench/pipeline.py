@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -377,7 +378,7 @@ def little_banker_v2(v1: Competition) -> Competition:
     raw = v1.model_dump(mode="json")
     for rule in raw["rules"]:
         for dimension in rule.get("dimensions", []):
-            dimension["target"] = dimension["target"] * 6 // 5
+            dimension["target"] = str((Decimal(str(dimension["target"])) * 6 / 5).quantize(Decimal(1)))
     return parse_competition({**raw, "version": 2})
 
 
