@@ -15,17 +15,19 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, update
 
 from services.notify.config import RobotConfig
-from services.notify.messages import Notice
+from services.notify.messages import Notice, Reward
 from services.store import Store
 from services.store.award_tables import AwardRun
 from services.store.notify_tables import NotifyConfig, NotifyDigest, NotifyMessage, NotifyTop
-from services.store.tables import Competition
+from services.store.tables import Competition, LedgerEntry
+from streams.core.compact import micros
 
 _configs: Table = NotifyConfig.__table__  # type: ignore[assignment]
 _messages: Table = NotifyMessage.__table__  # type: ignore[assignment]
 _digests: Table = NotifyDigest.__table__  # type: ignore[assignment]
 _tops: Table = NotifyTop.__table__  # type: ignore[assignment]
 _competitions: Table = Competition.__table__  # type: ignore[assignment]
+_ledger: Table = LedgerEntry.__table__  # type: ignore[assignment]
 # imported here so that create_schema makes the awards tables too (approved_runs reads one)
 _runs: Table = AwardRun.__table__  # type: ignore[assignment]
 
@@ -135,6 +137,36 @@ def approved_runs(store: Store, competition_id: str, since: datetime) -> list[di
     )
     with store._reading() as conn:
         return [{"id": i, "period": p, "result": json.loads(res)} for i, p, res in conn.execute(query)]
+
+
+def rewards(store: Store, competition_id: str, since: datetime | None = None) -> list[Reward]:
+    """The competition's badge and challenge entries (streams/core/badges.py), those the sink
+    recorded at or after `since` if given, in the order recorded."""
+    c = _ledger.c
+    query = select(c.entry_id, c.event_id, c.cm_id, c.component, c.label, c.occurred_at).where(
+        c.competition_id == competition_id, c.component.in_(("badge", "challenge"))
+    )
+    if since is not None:
+        query = query.where(c.recorded_at >= since)
+    with store._reading() as conn:
+        rows = conn.execute(query.order_by(c.recorded_at, c.entry_id)).all()
+    out = []
+    for entry_id, event_id, cm_id, component, label, occurred_at in rows:
+        label = label or {}
+        kind, _, rest = str(event_id).partition(":")  # badge:<instance>:<round>, badge-revoke:…
+        out.append(
+            Reward(
+                entry_id=entry_id,
+                cm_id=cm_id,
+                component=component,
+                badge=str(label.get("badge", "")),
+                name=str(label.get("name", "")),
+                award=not kind.endswith("-revoke"),
+                round=int(rest.rsplit(":", 1)[-1]) if rest else 1,
+                occurred_us=micros(utc(occurred_at)),
+            )
+        )
+    return out
 
 
 def undigested(store: Store, competition_id: str) -> list[tuple[int, str, str]]:

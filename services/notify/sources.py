@@ -13,7 +13,14 @@ from typing import Any
 from services.history.moments import LedgerHistory
 from services.history.places import rank_totals
 from services.notify import outbox
-from services.notify.messages import Notice, Standing, award_notice, rank_notices
+from services.notify.messages import (
+    Notice,
+    Standing,
+    award_notice,
+    badge_notices,
+    challenge_notices,
+    rank_notices,
+)
 from services.store import Store
 from streams.core.rules import DEFAULT_TIE_BREAK
 
@@ -54,7 +61,25 @@ def awards(store: Store, cfg: dict[str, Any], now: datetime) -> Found:
     return out, None
 
 
-SOURCES: dict[str, Source] = {"rank": ranks, "award": awards}
+def badges(store: Store, cfg: dict[str, Any], now: datetime) -> Found:
+    """Badges awarded since the robot was enabled: one notice per award entry."""
+    cid = cfg["competition_id"]
+    name = (outbox.competition(store, cid) or {}).get("name", cid)
+    return badge_notices(cid, name, outbox.rewards(store, cid, cfg["enabled_since"])), None
+
+
+def challenges(store: Store, cfg: dict[str, Any], now: datetime) -> Found:
+    """Each challenge's winners as the ledger has them (a winner announced once, by key)."""
+    cid = cfg["competition_id"]
+    definition = outbox.competition(store, cid) or {}
+    name = definition.get("name", cid)
+    winners = {str(c["id"]): int(c.get("winners", 3)) for c in definition.get("challenges") or []}
+    if not winners:
+        return [], None
+    return challenge_notices(cid, name, outbox.rewards(store, cid), winners), None
+
+
+SOURCES: dict[str, Source] = {"rank": ranks, "award": awards, "badge": badges, "challenge": challenges}
 
 
 def news(store: Store, cfg: dict[str, Any], now: datetime) -> int:
@@ -63,7 +88,7 @@ def news(store: Store, cfg: dict[str, Any], now: datetime) -> int:
     for kind in cfg["kinds"]:
         source = SOURCES.get(kind)
         if source is None:
-            continue  # badge, challenge: announced once the core has them
+            continue  # a kind this notifier does not know
         notices, state = source(store, cfg, now)
         added += outbox.record(store, notices, now, state)
     return added

@@ -1,7 +1,8 @@
 """The notifier's loop on SQLite and PostgreSQL with an injected clock and a recording robot:
 a flood of news over ten minutes goes out in digests, never more than 20 POSTs in any minute,
 each message once; a robot that fails is retried with backoff and nothing is lost; a manager's
-rise into first place becomes one message, found again after a restart without a second one."""
+rise into first place becomes one message, found again after a restart without a second one; so
+do the core's badges and a challenge's winner."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from services.notify.digest import tag
 from services.notify.messages import Notice
 from services.notify.sender import Answer, Notifier
 from services.store import Store
+from streams.core import ParticipantState, apply
+from streams.core.templates import load_template
 from tests.support.robot import TAG
+from tests.unit.core.core_builders import event
 
 pytestmark = pytest.mark.integration
 
@@ -119,3 +123,30 @@ async def test_a_rise_into_first_place_is_one_message_even_after_a_restart(store
     content = robot.posts[0][1]
     assert "**cm-a** 从第 2 名升至第 **1** 名（40.00 分）" in content, content
     assert len(TAG.findall(content)) == 1
+
+
+async def test_badges_and_challenge_winners_from_the_core_are_announced_once(store: Store) -> None:
+    """The core's own entries (a badge, a challenge reached, a badge taken back), as the sink
+    stores them: the robot announces the badge and the winner once, across a restart."""
+    comp = load_template("badges_and_sprints").model_copy(update={"status": "published", "id": "c1"})
+    store.save_competition("c1", 1, "published", comp.model_dump(mode="json"))
+    clock = Clock()
+    robot = FakeRobot(clock)
+    outbox.save_config(store, "c1", checked(URL, 3, ["badge", "challenge"], True), "test", T0)
+    state = ParticipantState("cm-a")
+    entries = []
+    for n, day in enumerate([2, 3]):
+        opening = event(
+            "account.opened", f"o{n}", f"2026-02-0{day} 10:00", account_id=f"a{n}", customer_id=f"c{n}",
+            cm_id="cm-a", account_type="basic", segment="non_credit", channel="tax_agent", new_firm=False,
+        )  # fmt: skip
+        entries += apply(state, opening, [comp])
+    rows = [e.to_dict() | {"occurred_at": e.occurred_at, "points": e.points} for e in entries]
+    store.add_ledger_entries(rows)
+    for _ in range(2):  # a second notifier process finds the same news under the same keys
+        clock.now += timedelta(seconds=5)
+        await Notifier(store, robot, clock=clock).tick()
+    texts = " ".join(content for _, content in robot.posts)
+    assert "**cm-a** 获得徽章「本月首个基本户」" in texts, texts
+    assert "**cm-a** 第 1 位达成挑战「开门红周：先开2个基本户」" in texts, texts
+    assert len(TAG.findall(texts)) == 2

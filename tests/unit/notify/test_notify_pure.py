@@ -1,5 +1,5 @@
 """The notifier's plain parts: the rate limit on an injected clock, digests, the retry delay, the
-rank news and its keys, a robot's settings and its masked URL."""
+rank, badge and challenge news and their keys, a robot's settings and its masked URL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from services.notify.config import ConfigError, checked, masked
 from services.notify.digest import CONTENT_LIMIT, HEADER, RESENT, Item, pack, render, retry_delay, tag
 from services.notify.limiter import SlidingWindow
-from services.notify.messages import Standing, rank_notices
+from services.notify.messages import Reward, Standing, badge_notices, challenge_notices, rank_notices
 
 
 def test_the_window_never_lets_more_than_the_limit_through_in_any_minute() -> None:
@@ -94,3 +94,39 @@ def test_a_robot_setting_is_checked_and_its_url_never_shown_whole() -> None:
         with pytest.raises(ConfigError) as refused:
             checked(*bad, True)  # type: ignore[arg-type]
         assert refused.value.field == field
+
+
+def _reward(cm: str, n: int, at: int, *, award: bool = True, component: str = "challenge") -> Reward:
+    return Reward(f"{cm}-{n}-{award}", cm, component, "week", "开门红周", award, n, at)
+
+
+def test_badge_news_is_one_notice_per_award_and_a_revoke_is_not_news() -> None:
+    rewards = [
+        Reward("e1", "cm-a", "badge", "first", "本月首个基本户", True, 1, 10),
+        Reward("e2", "cm-a", "badge", "first", "本月首个基本户", False, 1, 20),
+    ]
+    found = badge_notices("c1", "2月竞赛", rewards, {"cm-a": "张伟"})
+    assert [(n.key, n.text) for n in found] == [
+        ("badge:c1:e1", "🏅 2月竞赛：**张伟** 获得徽章「本月首个基本户」")
+    ]
+
+
+def test_challenge_winners_in_the_order_they_reached_the_goal_a_revoked_one_out() -> None:
+    rewards = [
+        _reward("cm-b", 1, 200),
+        _reward("cm-a", 1, 200),  # the same moment as cm-b: the id decides
+        _reward("cm-c", 1, 100),
+        _reward("cm-c", 1, 300, award=False),  # cm-c's reason clawed back...
+        _reward("cm-d", 1, 400),
+        _reward("cm-e", 1, 500),
+        _reward("cm-f", 1, 50),  # ...and cm-f's too, then earned again later
+        _reward("cm-f", 1, 60, award=False),
+        _reward("cm-f", 2, 600),
+    ]
+    found = challenge_notices("c1", "2月竞赛", list(reversed(rewards)), {"week": 3})
+    assert [n.key for n in found] == [
+        "challenge:c1:week:cm-a",
+        "challenge:c1:week:cm-b",
+        "challenge:c1:week:cm-d",
+    ]
+    assert found[0].text == "🏆 2月竞赛：**cm-a** 第 1 位达成挑战「开门红周」"
