@@ -319,8 +319,10 @@ async def ours(
         await follower.stop()
         platform.stop()
         platform.kill_leftovers()
-        with contextlib.suppress(Exception):
-            await drop(platform.prefix)
+        for _ in range(2):  # a delete right after the platform stopped has been seen to leave a few
+            with contextlib.suppress(Exception):
+                await drop(platform.prefix)
+            await asyncio.sleep(2)
 
 
 # -- quix-streams ---------------------------------------------------------------------------------
