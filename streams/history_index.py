@@ -23,6 +23,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from streams.topic_files import FilesMismatch, FilesNotBound, TopicFiles
 from streams.topic_identity import TopicIdentity
 
 _SCHEMA = (
@@ -39,59 +40,59 @@ _SCHEMA = (
         first_offset INTEGER NOT NULL
     ) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS progress (covered INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS identity (
-        cluster_id TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        topic_id TEXT NOT NULL
-    )""",
 )
 
 Row = tuple[int, str, bytes]  # offset, manager, value
 
 
-class IndexNotBound(Exception):
+class IndexNotBound(FilesNotBound):
     """The index was used before the score stage told it which topic it copies."""
 
 
-class IndexMismatch(Exception):
+class IndexMismatch(FilesMismatch):
     """A file holds another cluster's or topic's events than its name says; the message says which."""
+
+
+def _start_progress(db: sqlite3.Connection) -> None:
+    if db.execute("SELECT count(*) FROM progress").fetchone()[0] == 0:
+        db.execute("INSERT INTO progress (covered) VALUES (0)")
 
 
 class HistoryIndex:
     def __init__(self, directory: Path, topic: str) -> None:
-        self._directory = directory
-        self._topic = topic
-        self._identity: TopicIdentity | None = None
-        self._dbs: dict[int, sqlite3.Connection] = {}
+        self._files = TopicFiles(
+            directory,
+            topic,
+            holds="the events",
+            remedy="Delete it (it is rebuilt from the topic) and start the worker again.",
+            schema=_SCHEMA,
+            prepare=_start_progress,
+            not_bound=IndexNotBound,
+            mismatch=IndexMismatch,
+        )
         self.rows_read = 0  # event records handed out since start-up (tests count them)
 
     @property
     def topic(self) -> str:
-        return self._topic
+        return self._files.topic
 
     @property
     def identity(self) -> TopicIdentity | None:
-        return self._identity
+        return self._files.identity
 
     def bind(self, identity: TopicIdentity) -> None:
         """Copy this topic (as found in the cluster now) from here on."""
-        if identity.topic != self._topic:
-            raise ValueError(f"an index of {self._topic} cannot serve {identity.topic}")
-        if identity != self._identity:
-            self.close()
-            self._identity = identity
+        self._files.bind(identity)
 
     def path(self, partition: int) -> Path:
-        if self._identity is None:
-            raise IndexNotBound(f"history index of {self._topic} used before bind()")
-        return self._directory / f"{self._topic}.{self._identity.topic_id}-{partition}.sqlite3"
+        return self._files.path(partition)
 
     # -- writing ----------------------------------------------------------------------------------
 
     def add(self, partition: int, rows: Iterable[Row], covered: int | None = None) -> None:
         """Event records (any already here are left as they are); with `covered`, every record
         below it is now here. One local transaction."""
-        db = self._db(partition)
+        db = self._files.db(partition)
         rows = list(rows)
         db.execute("BEGIN")
         try:
@@ -116,19 +117,19 @@ class HistoryIndex:
     # -- reading ----------------------------------------------------------------------------------
 
     def covered(self, partition: int) -> int:
-        row = self._db(partition).execute("SELECT covered FROM progress").fetchone()
+        row = self._files.db(partition).execute("SELECT covered FROM progress").fetchone()
         return int(row[0])
 
     def managers(self, partition: int, before: int) -> list[str]:
         """The managers with an event record below `before`, in name order."""
-        rows = self._db(partition).execute(
+        rows = self._files.db(partition).execute(
             "SELECT cm_id FROM managers WHERE first_offset < ? ORDER BY cm_id", (before,)
         )
         return [cm_id for (cm_id,) in rows]
 
     def manager(self, partition: int, cm_id: str, before: int) -> list[bytes]:
         """One manager's event records below `before`, in offset order."""
-        rows = self._db(partition).execute(
+        rows = self._files.db(partition).execute(
             "SELECT value FROM events WHERE cm_id = ? AND record_offset < ? ORDER BY record_offset",
             (cm_id, before),
         )
@@ -137,44 +138,4 @@ class HistoryIndex:
         return values
 
     def close(self) -> None:
-        for db in self._dbs.values():
-            db.close()
-        self._dbs.clear()
-
-    # -- the files --------------------------------------------------------------------------------
-
-    def _db(self, partition: int) -> sqlite3.Connection:
-        db = self._dbs.get(partition)
-        if db is None:
-            path = self.path(partition)
-            self._directory.mkdir(parents=True, exist_ok=True)
-            # check_same_thread off: the score stage reads it from a worker thread (one at a time).
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                # A power cut may lose the newest rows: `covered` goes back with them, and they
-                # are read from the topic again.
-                db.execute("PRAGMA synchronous=NORMAL")
-                for statement in _SCHEMA:
-                    db.execute(statement)
-                if db.execute("SELECT count(*) FROM progress").fetchone()[0] == 0:
-                    db.execute("INSERT INTO progress (covered) VALUES (0)")
-                self._check_identity(db, path)
-            except BaseException:
-                db.close()
-                raise
-            self._dbs[partition] = db
-        return db
-
-    def _check_identity(self, db: sqlite3.Connection, path: Path) -> None:
-        assert self._identity is not None
-        want = (self._identity.cluster_id, self._identity.topic, self._identity.topic_id)
-        rows = db.execute("SELECT cluster_id, topic, topic_id FROM identity").fetchall()
-        if not rows:
-            db.execute("INSERT INTO identity (cluster_id, topic, topic_id) VALUES (?, ?, ?)", want)
-        elif tuple(rows[0]) != want:
-            raise IndexMismatch(
-                f"{path} holds the events of topic {rows[0][1]} (id {rows[0][2]}) in cluster "
-                f"{rows[0][0]}, not of {want[1]} (id {want[2]}) in cluster {want[0]}: the file was "
-                "copied or renamed. Delete it (it is rebuilt from the topic) and start the worker again."
-            )
+        self._files.close()
