@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 
+from streams.health_server import serve_probes
 from streams.metrics import WorkerMetrics
 from streams.worker import Worker
 
@@ -37,23 +37,5 @@ def readiness(worker: Worker) -> dict[str, Any]:
 
 
 async def serve(worker: Worker, port: int, host: str = "127.0.0.1") -> web.AppRunner:
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    async def readyz(request: web.Request) -> web.Response:
-        body = readiness(worker)
-        return web.json_response(body, status=200 if body["ready"] else 503)
-
     metrics = WorkerMetrics(worker)
-
-    async def exposition(request: web.Request) -> web.Response:
-        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", exposition)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
+    return await serve_probes(lambda: readiness(worker), metrics.exposition, host, port)

@@ -15,9 +15,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.settings import ServiceSettings
+from streams.health_server import serve_probes
 
 if TYPE_CHECKING:
     from services.sink.metrics import SinkMetrics
@@ -37,23 +37,9 @@ def readiness(last_stored: float | None, last_error: str, now: float, stale_seco
 
 
 async def serve(heartbeat: Heartbeat, metrics: SinkMetrics, settings: ServiceSettings) -> web.AppRunner:
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    async def readyz(request: web.Request) -> web.Response:
-        body = readiness(
+    def ready() -> dict[str, Any]:
+        return readiness(
             heartbeat.last_stored, heartbeat.last_error, time.monotonic(), settings.sink_stale_seconds
         )
-        return web.json_response(body, status=200 if body["ready"] else 503)
 
-    async def exposition(request: web.Request) -> web.Response:
-        return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", exposition)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.sink_health_host, settings.sink_health_port).start()
-    return runner
+    return await serve_probes(ready, metrics.exposition, settings.sink_health_host, settings.sink_health_port)
