@@ -16,7 +16,8 @@ from contextlib import suppress
 from datetime import date, datetime
 
 from schemas import SHANGHAI
-from services.demo.competitions import demo_competitions
+from services.demo.backfill import backfill
+from services.demo.competitions import LAST_MONTH_ID, demo_competitions, last_month
 from services.demo.feed import Feed
 from services.demo.roster import SUB_BRANCHES, managers, org_events
 from services.publisher import Publisher, PublishError
@@ -48,9 +49,14 @@ async def run(settings: ServiceSettings) -> None:
             log.info("demo: published %s v%d %s (%s..%s)", comp.id, comp.version, comp.name,
                      comp.window.start, comp.window.end)  # fmt: skip
         staff = managers()
-        joins = org_events(staff, date(now.year, 1, 1), now, run_id)
+        start, end = last_month(now.date())
+        # In post since January of last month's year: in post all last month, eligible for its awards.
+        joins = org_events(staff, date(start.year, 1, 1), now, run_id)
         await publisher.raw([(e["data"]["cm_id"], _json(e)) for e in joins])
         log.info("demo: %d managers in %s", len(staff), "、".join(SUB_BRANCHES.values()))
+        past = backfill(staff, start, end)
+        await publisher.raw(past)
+        log.info("demo: backfilled %d events of %s..%s for %s", len(past), start, end, LAST_MONTH_ID)
 
         rng = random.Random(settings.demo_seed)
         feed = Feed(rng, staff, run_id, settings.demo_bad_every)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from schemas.dead_letters import REASON
 from schemas.topics import Topics
+from services.demo.competitions import LAST_MONTH_ID
 from services.store import Store
 from services.store.competition_records import CompetitionRecords
 from tests.support.kafka import Record, wait_for
@@ -16,10 +17,10 @@ from tests.support.processes import Process, isolated_env
 CID = "feb-account-opening"
 
 
-def _scored_managers(records: list[Record]) -> set[str]:
+def _scored_managers(records: list[Record], cid: str = CID) -> set[str]:
     latest = {r.key: json.loads(r.value) for r in records if r.key and r.value}
     return {
-        s["cm_id"] for k, s in latest.items() if k.startswith(f"{CID}|".encode()) and s["points"] != "0.00"
+        s["cm_id"] for k, s in latest.items() if k.startswith(f"{cid}|".encode()) and s["points"] != "0.00"
     }
 
 
@@ -35,6 +36,11 @@ async def test_demo_feeds_the_scoring_stream(
     try:
         standings = await wait_for(topics.standings, lambda rs: len(_scored_managers(rs)) >= 3, timeout=60)
         assert len(_scored_managers(standings)) >= 3
+        # Last month's award contest scores the events the demo backfilled at start.
+        past = await wait_for(
+            topics.standings, lambda rs: len(_scored_managers(rs, LAST_MONTH_ID)) >= 10, timeout=60
+        )
+        assert len(_scored_managers(past, LAST_MONTH_ID)) >= 10
         # Every fifth record is broken on purpose here: the dead-letter path shows in the demo.
         letters = await wait_for(topics.dead_letters, lambda rs: len(rs) >= 1, timeout=30)
         assert letters[0].headers[REASON] in {b"malformed_json", b"invalid_value", b"missing_field"}
@@ -45,4 +51,6 @@ async def test_demo_feeds_the_scoring_stream(
     # The console reads competitions from SQL: the demo's are recorded there, by "demo".
     with Store.from_url(database) as store:
         recorded = CompetitionRecords(store).versions(CID)
+        awarded = CompetitionRecords(store).versions(LAST_MONTH_ID)
     assert [(v["status"], v["published_by"]) for v in recorded] == [("published", "demo")]
+    assert [(v["status"], v["published_by"]) for v in awarded] == [("published", "demo")]
