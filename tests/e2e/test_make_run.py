@@ -20,6 +20,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ import pytest
 from playwright.async_api import Response
 
 from schemas import SHANGHAI
+from services.demo.competitions import LAST_MONTH_ID, last_month
 from tests.e2e.pages_world import until
 from tests.support.doc_examples import all_blocks
 from tests.support.kafka import drop_topics
@@ -270,6 +272,28 @@ def test_every_shell_example_of_the_docs_runs(platform: Platform, tmp_path: Path
         "/api/awards/runs",
     ):
         assert piece in joined, f"no example with {piece} ran"
+
+
+def test_the_docs_approved_last_months_awards_from_the_demos_backfill(platform: Platform) -> None:
+    """After the README's month end: last month's run is approved and pays out of the demo's
+    backfilled events, on time (none of them late, so no adjustment and no warning)."""
+    organiser = {"Authorization": f"Bearer {platform.credentials()['CAMPAIGNS_DEV_ORGANISER_KEY']}"}
+    period = f"{last_month(datetime.now(SHANGHAI).date())[0]:%Y-%m}"
+    listed = httpx.get(
+        f"{platform.url}/api/awards/runs",
+        params={"competition_id": LAST_MONTH_ID, "period": period},
+        headers=organiser,
+        timeout=30,
+    )
+    assert listed.status_code == 200, listed.text
+    assert [r["status"] for r in listed.json()["runs"]] == ["approved"], listed.text
+    run_id = listed.json()["runs"][0]["id"]
+    run = httpx.get(f"{platform.url}/api/awards/runs/{run_id}", headers=organiser, timeout=30).json()
+    assert Decimal(str(run["amount"])) > 0 and run["people"] >= 10, run
+    lines = httpx.get(f"{platform.url}/api/awards/runs/{run_id}/lines", headers=organiser, timeout=30).json()
+    people = [line for line in lines["lines"] if line["kind"] == "customer_manager"]
+    assert sum(Decimal(line["amount"]) > 0 for line in people) >= 6, people  # 1 + 2 + 3 rank prizes
+    assert all(Decimal(line["adjustment"]) == 0 for line in people), people
 
 
 def test_make_stop_leaves_no_process_behind(platform: Platform) -> None:
