@@ -11,11 +11,21 @@ from tests.support.leftovers import MARK
 from tests.support.processes import ROOT
 
 _LEAVES_ONE = """
+import os
 import subprocess
+import time
+from pathlib import Path
 
 
 def test_starts_a_process_and_forgets_it() -> None:
-    subprocess.Popen(["sleep", "300"], start_new_session=True)
+    child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    # A real leftover has long been running when the run ends: wait until this one shows its
+    # environment (with the run's mark) in /proc, as the plugin will read it.
+    mark = ("PYTEST_CAMPAIGNS_SESSION=" + os.environ["PYTEST_CAMPAIGNS_SESSION"]).encode()
+    deadline = time.monotonic() + 10
+    while mark not in Path(f"/proc/{child.pid}/environ").read_bytes().split(b"\\0"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 """
 
 _TIDY = """
