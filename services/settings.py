@@ -23,6 +23,9 @@ class ServiceSettings(SharedSettings):
     # A body not fully received this long after the request started is answered 408.
     body_timeout_seconds: float = Field(default=30.0, gt=0)
     sink_batch_size: int = 500
+    # A poll of the ledger that finds fewer than sink_batch_size records waits this long once for
+    # more (0: never): fewer, bigger batches, for at most this much more delay in the SQL ledger.
+    sink_linger_seconds: float = Field(default=0.2, ge=0, le=5)
     # The sink writes a heartbeat row this often; /readyz calls a sink stale after sink_stale_seconds
     # without one. expect_sink=false: an API deployed without a sink does not wait for one.
     sink_heartbeat_seconds: float = Field(default=5.0, gt=0)

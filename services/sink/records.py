@@ -9,19 +9,25 @@ foreign bytes is cut to `keep` bytes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.dead_letters import DeadLetter, event_id_of
 from schemas.errors import Rejection
-from schemas.wire_json import load_json
+from services.record_json import read_record
 from streams.core.ledger import LedgerEntry
 
 _REASON_CHARS = 64  # the dead_letters.reason column
 _DETAIL_CHARS = 2000
 _KEY_BYTES = 1024
+
+# A row is the entry's fields as they are (dataclasses.asdict deep-copies each one: a tenth of
+# the sink's time, for values nothing changes).
+_LEDGER_FIELDS = tuple(f.name for f in fields(LedgerEntry))
+_ledger_values = attrgetter(*_LEDGER_FIELDS)
 
 
 class UnreadableLedgerEntry(ValueError):
@@ -33,17 +39,18 @@ def ledger_row(value: bytes | None) -> dict[str, Any]:
     if not value:
         raise UnreadableLedgerEntry("a ledger record without a value")
     try:
-        obj = load_json(value)
+        obj = read_record(value)
     except Rejection as exc:
         raise UnreadableLedgerEntry(f"{exc.reason}: {exc.detail}") from None
     if not isinstance(obj, dict):
         raise UnreadableLedgerEntry(f"a ledger entry must be a JSON object, got {type(obj).__name__}")
     try:
-        return asdict(LedgerEntry.from_dict(obj))
+        entry = LedgerEntry.from_dict(obj)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "(entry)"
         raise UnreadableLedgerEntry(f"not a ledger entry: field '{where}': {first.get('msg')}") from None
+    return dict(zip(_LEDGER_FIELDS, _ledger_values(entry), strict=True))
 
 
 def dead_letter_row(

@@ -1,4 +1,9 @@
-"""What the sink does with one partition's batch: store every record it can, park the rest.
+"""What the sink does with a batch: store every record it can, park the rest.
+
+A batch (every partition's records from one poll) is written in one transaction, ledger entries
+and dead letters together: a few database round trips and one commit for hundreds of records.
+Only when the database refuses it is it written again the slow way, record by record, to find
+the record at fault.
 
 A record is poison when it cannot become a row (not JSON, not a ledger entry, nested a thousand
 levels deep) or when the database refuses its row (StoreDataError, StoreConflict). It is parked
@@ -13,7 +18,7 @@ Synchronous: the runner calls it in a worker thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,47 +44,47 @@ class Writer:
 
     def write(self, topic: str, records: Sequence[Any]) -> Outcome:
         """One partition's records (aiokafka ConsumerRecords), in offset order."""
-        if topic == self._ledger_topic:
-            return self._ledger(records)
-        return self._dead_letters(records)
+        return self.write_batch([(topic, records)])
 
-    def _ledger(self, records: Sequence[Any]) -> Outcome:
+    def write_batch(self, parts: Iterable[tuple[str, Sequence[Any]]]) -> Outcome:
+        """Every partition's records from one poll, as (topic, records in offset order)."""
         outcome = Outcome()
-        rows: list[tuple[Any, dict[str, Any]]] = []
-        for m in records:
-            try:
-                rows.append((m, ledger_row(m.value)))
-            except Exception as exc:
-                self._park(m, exc, outcome)
+        entries: list[dict[str, Any]] = []
+        letters: list[dict[str, Any]] = []
+        rows: list[tuple[Any, bool, dict[str, Any]]] = []  # (record, is a ledger entry, its row)
+        for topic, records in parts:
+            ledger = topic == self._ledger_topic
+            for m in records:
+                try:
+                    row = ledger_row(m.value) if ledger else self._dead_letter_row(m)
+                except Exception as exc:
+                    self._park(m, exc, outcome)
+                    continue
+                (entries if ledger else letters).append(row)
+                rows.append((m, ledger, row))
+        if not rows:
+            return outcome
         try:
-            self._store.add_ledger_entries([row for _, row in rows])
+            self._store.add_sink_batch(entries, letters)
             outcome.stored += len(rows)
         except _REFUSED:
-            # All or nothing per call: one bad row refused the batch. Find it, keep the others.
-            for m, row in rows:
-                try:
-                    self._store.add_ledger_entries([row])
-                    outcome.stored += 1
-                except _REFUSED as exc:
-                    self._park(m, exc, outcome)
+            # All or nothing: one row refused the batch. Find it, keep the others.
+            for m, ledger, row in rows:
+                self._store_one(m, ledger, row, outcome)
         return outcome
 
-    def _dead_letters(self, records: Sequence[Any]) -> Outcome:
-        outcome = Outcome()
-        for m in records:
-            try:
-                row = dead_letter_row(
-                    m.topic, m.partition, m.offset, m.value, dict(m.headers or ()), self._keep
-                )
-            except Exception as exc:
-                self._park(m, exc, outcome)
-                continue
-            try:
+    def _dead_letter_row(self, m: Any) -> dict[str, Any]:
+        return dead_letter_row(m.topic, m.partition, m.offset, m.value, dict(m.headers or ()), self._keep)
+
+    def _store_one(self, m: Any, ledger: bool, row: dict[str, Any], outcome: Outcome) -> None:
+        try:
+            if ledger:
+                self._store.add_ledger_entries([row])
+            else:
                 self._store.add_dead_letter(**row)
-                outcome.stored += 1
-            except _REFUSED as exc:
-                self._park(m, exc, outcome)
-        return outcome
+            outcome.stored += 1
+        except _REFUSED as exc:
+            self._park(m, exc, outcome)
 
     def _park(self, m: Any, exc: BaseException, outcome: Outcome) -> None:
         reason = describe(exc)

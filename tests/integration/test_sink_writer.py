@@ -108,6 +108,46 @@ def test_dead_letters_are_stored_bounded_and_the_unstorable_are_parked(store: St
     assert letters[2]["reason"] == "unknown"
 
 
+def test_a_poll_of_many_partitions_is_one_batch_and_a_refused_row_costs_only_itself(store: Store) -> None:
+    """Both topics and two partitions in one write_batch: stored together; the row the database
+    refuses is parked and the rest of the poll is stored; written again, nothing changes."""
+    letter = DeadLetter("malformed_json", "not valid JSON", b"{oops", "events.raw", 3, 41)
+    refused = json.dumps(entry(99, entry_id="e" * 65).to_dict()).encode()
+    parts = [
+        (LEDGER, [good(0, 0), ledger(1, refused), good(2, 1)]),
+        (DEAD, [Message(DEAD, 0, 0, None, letter.value, tuple(letter.headers()))]),
+        (LEDGER, [Message(LEDGER, 1, 0, b"cm-1", json.dumps(entry(2).to_dict()).encode())]),
+    ]
+    writer = Writer(store, LEDGER, keep=1000)
+
+    outcome = writer.write_batch(parts)
+
+    assert (outcome.stored, outcome.parked) == (4, 1)
+    assert store.totals("feb-opening") == {"cm-1": Decimal("3.00")}
+    assert [(r["source_partition"], r["source_offset"]) for r in store.parked_records()] == [(0, 1)]
+    assert [r["detail"] for r in store.dead_letters()] == ["not valid JSON (from events.raw@3:41)"]
+
+    again = writer.write_batch(parts)  # a redelivery after a crash before the commit
+    assert (again.stored, again.parked) == (4, 1)
+    assert store.totals("feb-opening") == {"cm-1": Decimal("3.00")}
+    assert (len(store.dead_letters()), store.parked_count()) == (1, 1)
+
+
+def test_a_clean_poll_of_both_topics_is_stored_in_one_call(store: Store) -> None:
+    letter = DeadLetter("malformed_json", "not valid JSON", b"{oops", "events.raw", 3, 42)
+    parts = [
+        (LEDGER, [good(0, 0), good(1, 1)]),
+        (DEAD, [Message(DEAD, 0, 5, None, letter.value, tuple(letter.headers()))]),
+    ]
+    assert store.add_sink_batch([], []) == (0, 0)
+
+    outcome = Writer(store, LEDGER, keep=1000).write_batch(parts)
+
+    assert (outcome.stored, outcome.parked) == (3, 0)
+    assert store.totals("feb-opening") == {"cm-1": Decimal("2.00")}
+    assert [r["source_offset"] for r in store.dead_letters()] == [5]
+
+
 def test_heartbeat_is_one_row_per_sink_replaced_on_every_beat(store: Store) -> None:
     started = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     assert store.heartbeat("app-sink") is None
