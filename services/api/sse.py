@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from services.api import views
 from services.readmodel import ReadModel
-from services.readmodel.push import Message
+from services.readmodel.push import Message, sse_frame
 from streams.core.rules import RankingKind
 
 
@@ -70,12 +70,8 @@ class Snapshots:
         return found
 
 
-def frame(event: str, data: bytes, message_id: int) -> bytes:
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (message_id, event.encode(), data)
-
-
 def scored_frame(m: Message, privacy: bool) -> bytes:
-    return frame(m.event, m.private if privacy else m.data, m.id)
+    return m.private_frame if privacy else m.frame
 
 
 PING = b": ping\n\n"
@@ -122,7 +118,7 @@ async def events(
                 # hub.last_id that concerns this client has been sent before this snapshot.
                 sub.resync = False
                 sent_state, last_snapshot, noticed = state, now, None
-                yield frame("snapshot", snapshots.body(read_model, state), hub.last_id)
+                yield sse_frame("snapshot", snapshots.body(read_model, state), hub.last_id)
                 last_sent = loop.time()
                 continue
             if loop.time() - last_sent >= ping_seconds:

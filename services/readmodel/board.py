@@ -28,11 +28,11 @@ from pydantic import ValidationError
 from schemas.errors import Rejection
 from schemas.events import OrgChanged
 from schemas.validate import read_canonical
-from schemas.wire_json import load_json
 from services.readmodel.errors import RankingNotOffered, UnknownCompetition
 from services.readmodel.org import OrgDirectory
 from services.readmodel.progress import Progress, progress_of
 from services.readmodel.ranked import Group, RankedIndex, Row
+from services.record_json import read_record
 from streams.core.calendar import day_of, start_of
 from streams.core.catalog import Catalog
 from streams.core.errors import CoreError
@@ -154,7 +154,7 @@ class Board:
         standing: Standing | None = None
         if value is not None:
             try:
-                standing = Standing.from_dict(load_json(value))
+                standing = Standing.from_dict(read_record(value))
             except (Rejection, ValidationError) as exc:
                 log.error("readmodel: ignoring invalid standing %s: %s", name, exc)
                 return self._ignored()

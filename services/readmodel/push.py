@@ -28,6 +28,14 @@ class Message:
     sub_branch_id: str | None
     data: bytes  # JSON
     private: bytes  # JSON for privacy mode: nothing a customer in the room must not read
+    # The SSE frames of `data` and `private`, made once here rather than once per client.
+    frame: bytes
+    private_frame: bytes
+
+
+def sse_frame(event: str, data: bytes, message_id: int) -> bytes:
+    """One Server-Sent Event (`data` is one line of JSON)."""
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (message_id, event.encode(), data)
 
 
 class Subscriber:
@@ -74,7 +82,16 @@ class Hub:
         self, event: str, competition_id: str, sub_branch_id: str | None, data: bytes, private: bytes
     ) -> Message:
         self.last_id += 1
-        m = Message(self.last_id, event, competition_id, sub_branch_id, data, private)
+        m = Message(
+            self.last_id,
+            event,
+            competition_id,
+            sub_branch_id,
+            data,
+            private,
+            sse_frame(event, data, self.last_id),
+            sse_frame(event, private, self.last_id),
+        )
         self._ring.append(m)
         for sub in self._subscribers.get(competition_id, ()):
             if sub.wants(m) and not sub.offer(m):

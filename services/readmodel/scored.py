@@ -8,19 +8,19 @@ Re-score entries (a rule change re-scoring everyone's history) are not news: the
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from schemas.errors import Rejection
-from schemas.wire_json import load_json
 from services.readmodel.board import Board
 from services.readmodel.labels import LATE_NOTE, component_label
 from services.readmodel.push import Hub
+from services.record_json import read_record
 from streams.core.ledger import LedgerEntry
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class RecentScores:
         if value is None:
             return None
         try:
-            entry = LedgerEntry.from_dict(load_json(value))
+            entry = LedgerEntry.from_dict(read_record(value))
         except (Rejection, ValidationError, TypeError) as exc:
             self.invalid += 1
             log.error("readmodel: ignoring unreadable ledger entry: %s", f"{exc}"[:300])
@@ -57,7 +57,9 @@ class RecentScores:
         held.append(scored)
         if hub is not None:
             full, private = message(scored, board)
-            hub.publish("scored", entry.competition_id, entry.sub_branch_id, _dump(full), _dump(private))
+            hub.publish(
+                "scored", entry.competition_id, entry.sub_branch_id, orjson.dumps(full), orjson.dumps(private)
+            )
         return scored
 
     def of(self, cm_id: str) -> list[Scored]:
@@ -85,7 +87,3 @@ def message(scored: Scored, board: Board) -> tuple[dict[str, Any], dict[str, Any
         "occurred_at": e.occurred_at.isoformat(),
     }
     return private | {"reason": e.reason, "late": e.late, "late_note": LATE_NOTE if e.late else None}, private
-
-
-def _dump(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

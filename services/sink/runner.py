@@ -48,7 +48,7 @@ async def _poll(consumer: AIOKafkaConsumer, size: int, linger: float) -> dict[To
     """Up to `size` records. A poll that finds only a few waits `linger` s once for more: the
     workers' transactions commit a few records at a time, and a batch of five costs the database
     (a transaction, a commit) and Kafka (an offset commit) nearly what a batch of five hundred does."""
-    batch = await consumer.getmany(timeout_ms=500, max_records=size)
+    batch: dict[TopicPartition, list[Any]] = await consumer.getmany(timeout_ms=500, max_records=size)
     count = sum(len(records) for records in batch.values())
     if 0 < count < size and linger > 0:
         await asyncio.sleep(linger)
