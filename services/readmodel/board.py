@@ -18,7 +18,7 @@ Days are Asia/Shanghai days of an injectable clock:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -49,6 +49,10 @@ Clock = Callable[[], datetime]
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _before(at: datetime | None, moment: datetime) -> bool:
+    return at is not None and at < moment
 
 
 @dataclass(frozen=True)
@@ -146,18 +150,68 @@ class Board:
         Returns whether anything changed: the worker re-sends unchanged snapshots, and those
         must not wake every screen."""
         self._roll()
+        read = self._read(key, value)
+        return read is not None and self._apply(*read, at)
+
+    def put_latest(self, records: Sequence[tuple[bytes | str | None, bytes | None, datetime | None]]) -> bool:
+        """A batch of standings records (key, value, Kafka timestamp), in topic order; the same
+        boards as `put` of each in turn, for less work.
+
+        A standing replaces its key's previous one whole (the topic is compacted by key), so only
+        each key's last record is put, with two exceptions that keep `put`'s outcome: when the last
+        cannot be read, the one before it is tried (as if the last had not come); and when the
+        last was written today, the key's last record from before today began is put first (how
+        the board stood at the start of the day). A record passed over is not read, so one that
+        could not have been read is not counted as poison either. Returns whether anything changed."""
+        self._roll()
+        day_began = start_of(self._day)
+        by_key: dict[bytes | str | None, list[int]] = {}
+        for i, (key, _, _) in enumerate(records):
+            by_key.setdefault(key, []).append(i)
+        changed = False
+        for places in by_key.values():
+            last = self._last_readable(records, places)
+            if last is None:
+                continue
+            place, read = last
+            at = records[place][2]
+            if at is None or at >= day_began:
+                earlier = [i for i in places[: places.index(place)] if _before(records[i][2], day_began)]
+                began = self._last_readable(records, earlier)
+                if began is not None:
+                    changed = self._apply(*began[1], records[began[0]][2]) or changed
+            changed = self._apply(*read, at) or changed
+        return changed
+
+    def _last_readable(
+        self, records: Sequence[tuple[bytes | str | None, bytes | None, datetime | None]], places: list[int]
+    ) -> tuple[int, tuple[str, str, Standing | None]] | None:
+        for place in reversed(places):
+            key, value, _ = records[place]
+            read = self._read(key, value)
+            if read is not None:
+                return place, read
+        return None
+
+    def _read(self, key: bytes | str | None, value: bytes | None) -> tuple[str, str, Standing | None] | None:
+        """(competition id, cm id, standing or None for a tombstone); None, counted, if unreadable."""
         name = key.decode() if isinstance(key, bytes) else key
         cid, sep, cm_id = (name or "").partition("|")
         if not sep or not cid or not cm_id:
             log.error("readmodel: ignoring standings record with key %r", name)
-            return self._ignored()
+            self._ignored()
+            return None
         standing: Standing | None = None
         if value is not None:
             try:
                 standing = Standing.from_dict(read_record(value))
             except (Rejection, ValidationError) as exc:
                 log.error("readmodel: ignoring invalid standing %s: %s", name, exc)
-                return self._ignored()
+                self._ignored()
+                return None
+        return cid, cm_id, standing
+
+    def _apply(self, cid: str, cm_id: str, standing: Standing | None, at: datetime | None) -> bool:
         contest = self._contests.get(cid)
         if contest is None:
             if standing is None:

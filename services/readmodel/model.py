@@ -165,13 +165,28 @@ class ReadModel:
 
     async def _follow_standings(self) -> None:
         """Standings with their Kafka timestamps: those written before today began are also how
-        the day's boards started (rank_change)."""
+        the day's boards started (rank_change). A batch is put at once (`Board.put_latest`: each
+        key's last standing); should that raise, it is put again record by record, so only the
+        record at fault is skipped."""
+        topic = self._topics.standings
 
         def put(m: Any) -> bool:
-            at = datetime.fromtimestamp(m.timestamp / 1000, UTC) if m.timestamp and m.timestamp > 0 else None
-            return self.board.put(m.key, m.value, at)
+            return self.board.put(m.key, m.value, _stamp(m))
 
-        await self._follow_records(self._topics.standings, put, self.standings_ready)
+        def take(records: Sequence[Any]) -> None:
+            try:
+                changed = self.board.put_latest([(m.key, m.value, _stamp(m)) for m in records])
+            except Exception:
+                changed = False
+                for m in records:
+                    try:
+                        changed = put(m) or changed
+                    except Exception as exc:
+                        self._skip(topic, m, exc)
+            if changed:
+                self._notify()
+
+        await follow(self._bootstrap, topic, take, self.standings_ready)
 
     async def _follow_ledger(self) -> None:
         """The last `ledger_tail` records of each partition (remembered), then on (also pushed)."""
@@ -229,6 +244,10 @@ class ReadModel:
             getattr(m, "offset", "?"),
             f"{type(exc).__name__}: {exc}"[:300],
         )
+
+
+def _stamp(m: Any) -> datetime | None:
+    return datetime.fromtimestamp(m.timestamp / 1000, UTC) if m.timestamp and m.timestamp > 0 else None
 
 
 def _report_death(task: asyncio.Task[None]) -> None:
