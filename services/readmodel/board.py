@@ -45,6 +45,8 @@ from streams.core.standing import Standing
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+StandingRecord = tuple[bytes | str | None, bytes | None, datetime | None]  # key, value, Kafka timestamp
+OnError = Callable[[int, Exception], None]
 
 
 def _now() -> datetime:
@@ -153,9 +155,11 @@ class Board:
         read = self._read(key, value)
         return read is not None and self._apply(*read, at)
 
-    def put_latest(self, records: Sequence[tuple[bytes | str | None, bytes | None, datetime | None]]) -> bool:
+    def put_latest(self, records: Sequence[StandingRecord], on_error: OnError | None = None) -> bool:
         """A batch of standings records (key, value, Kafka timestamp), in topic order; the same
-        boards as `put` of each in turn, for less work.
+        boards as `put` of each in turn, for less work. A record that raises (rather than being
+        ignored as unreadable) is given to `on_error` with its place in `records` and passed
+        over, like one that cannot be read; without `on_error` the exception propagates.
 
         A standing replaces its key's previous one whole (the topic is compacted by key), so only
         each key's last record is put, with two exceptions that keep `put`'s outcome: when the last
@@ -169,26 +173,41 @@ class Board:
         for i, (key, _, _) in enumerate(records):
             by_key.setdefault(key, []).append(i)
         changed = False
+
+        def apply(place: int, read: tuple[str, str, Standing | None]) -> bool:
+            try:
+                return self._apply(*read, records[place][2])
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(place, exc)
+                return False
+
         for places in by_key.values():
-            last = self._last_readable(records, places)
+            last = self._last_readable(records, places, on_error)
             if last is None:
                 continue
-            place, read = last
-            at = records[place][2]
+            at = records[last[0]][2]
             if at is None or at >= day_began:
-                earlier = [i for i in places[: places.index(place)] if _before(records[i][2], day_began)]
-                began = self._last_readable(records, earlier)
+                earlier = [i for i in places[: places.index(last[0])] if _before(records[i][2], day_began)]
+                began = self._last_readable(records, earlier, on_error)
                 if began is not None:
-                    changed = self._apply(*began[1], records[began[0]][2]) or changed
-            changed = self._apply(*read, at) or changed
+                    changed = apply(*began) or changed
+            changed = apply(*last) or changed
         return changed
 
     def _last_readable(
-        self, records: Sequence[tuple[bytes | str | None, bytes | None, datetime | None]], places: list[int]
+        self, records: Sequence[StandingRecord], places: list[int], on_error: OnError | None
     ) -> tuple[int, tuple[str, str, Standing | None]] | None:
         for place in reversed(places):
             key, value, _ = records[place]
-            read = self._read(key, value)
+            try:
+                read = self._read(key, value)
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                on_error(place, exc)
+                continue
             if read is not None:
                 return place, read
         return None

@@ -166,24 +166,14 @@ class ReadModel:
     async def _follow_standings(self) -> None:
         """Standings with their Kafka timestamps: those written before today began are also how
         the day's boards started (rank_change). A batch is put at once (`Board.put_latest`: each
-        key's last standing); should that raise, it is put again record by record, so only the
-        record at fault is skipped."""
+        key's last standing); a record that raises is skipped alone."""
         topic = self._topics.standings
 
-        def put(m: Any) -> bool:
-            return self.board.put(m.key, m.value, _stamp(m))
-
         def take(records: Sequence[Any]) -> None:
-            try:
-                changed = self.board.put_latest([(m.key, m.value, _stamp(m)) for m in records])
-            except Exception:
-                changed = False
-                for m in records:
-                    try:
-                        changed = put(m) or changed
-                    except Exception as exc:
-                        self._skip(topic, m, exc)
-            if changed:
+            def skip(place: int, exc: Exception) -> None:
+                self._skip(topic, records[place], exc)
+
+            if self.board.put_latest([(m.key, m.value, _stamp(m)) for m in records], skip):
                 self._notify()
 
         await follow(self._bootstrap, topic, take, self.standings_ready)

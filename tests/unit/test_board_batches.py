@@ -84,3 +84,17 @@ def test_only_the_last_record_of_a_key_is_read() -> None:
     ]
     assert b.put_latest(batch) is True
     assert b.invalid == 0  # passed over, as compaction would have dropped it
+
+
+def test_a_record_that_raises_is_handed_to_on_error_and_the_rest_is_put() -> None:
+    b = board()
+    good = standing("cm-a", "4.00", [("sb-1", None, "4.00")])
+    batch: list[Record] = [(b"\xff|\xfe", b"{}", None), (f"{CID}|cm-a".encode(), good, None)]
+    errors: list[tuple[int, str]] = []
+
+    assert b.put_latest(batch, lambda place, exc: errors.append((place, type(exc).__name__))) is True
+
+    assert errors == [(0, "UnicodeDecodeError")]
+    assert b.standing(CID, "cm-a") is not None
+    with pytest.raises(UnicodeDecodeError):
+        board().put_latest(batch)
