@@ -12,7 +12,7 @@ a third of the core's cost). from_dict validates through pydantic all the same.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -71,10 +71,25 @@ class LedgerEntry:
     label: dict[str, str] | None = None  # what it counted; None on entries older than labels
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["occurred_at"] = self.occurred_at.isoformat()
-        out["points"] = str(self.points)
-        return out
+        # Written out, not dataclasses.asdict: asdict deep-copies field by field, and this runs
+        # once per entry on the stream's hot path. Same keys, same order.
+        label = self.label
+        return {
+            "entry_id": self.entry_id,
+            "event_id": self.event_id,
+            "competition_id": self.competition_id,
+            "rule_version": self.rule_version,
+            "cm_id": self.cm_id,
+            "sub_branch_id": self.sub_branch_id,
+            "team_id": self.team_id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "points": str(self.points),
+            "component": self.component,
+            "reason": self.reason,
+            "late": self.late,
+            "correction": self.correction,
+            "label": None if label is None else dict(label),
+        }
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> LedgerEntry:

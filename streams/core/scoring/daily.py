@@ -94,6 +94,11 @@ class DailyScorer(Scorer):
         self._cache: dict[str, Cached] = {}  # item key -> its score; scorers are rebuilt when rules change
         self._agg: dict[date, DayAgg] = {}
         self._dirty: dict[date, set[str]] = {}
+        # The day's earliest item (whose sub_branch_id names the day's unit while the org timeline
+        # is silent), kept while known, with the items changed since, so a new item costs one
+        # comparison instead of a scan of the whole day.
+        self._first: dict[date, str] = {}
+        self._first_stale: dict[date, set[str]] = {}
 
     @abstractmethod
     def day_of_item(self, key: str) -> date | None:
@@ -124,6 +129,18 @@ class DailyScorer(Scorer):
         day = self.anchor.get(key)
         if day is not None:
             self._dirty.setdefault(day, set()).add(key)
+            self._restamp(key, day)
+
+    def _restamp(self, key: str, day: date) -> None:
+        """The item changed or entered or left the day: the day's earliest item may be another."""
+        first = self._first.get(day)
+        if first is None:
+            return
+        if first == key:  # it may have left, or moved later: find the earliest again
+            del self._first[day]
+            self._first_stale.pop(day, None)
+        else:
+            self._first_stale.setdefault(day, set()).add(key)
 
     def place(self, key: str, day: date | None) -> set[str]:
         """Move an item to the day it now scores on; returns the buckets touched."""
@@ -141,6 +158,7 @@ class DailyScorer(Scorer):
             self.anchor[key] = day
             self.days.setdefault(day, set()).add(key)
             self._dirty.setdefault(day, set()).add(key)
+            self._restamp(key, day)
             touched.add(self.bucket_of(day))
         else:
             self.anchor.pop(key, None)
@@ -196,9 +214,25 @@ class DailyScorer(Scorer):
     def _unit(self, day: date, keys: set[str], ctx: Context) -> Unit:
         unit = ctx.org.unit_on(day)
         if unit.sub_branch_id is None:  # org timeline silent: the earliest item's own sub_branch_id
-            first = min(keys, key=lambda k: (self.item_time(k)[0], k))
-            unit = ctx.unit(day, self.item_time(first)[1])
+            unit = ctx.unit(day, self.item_time(self._earliest(day, keys))[1])
         return unit
+
+    def _order(self, key: str) -> tuple[datetime, str]:
+        return (self.item_time(key)[0], key)
+
+    def _earliest(self, day: date, keys: set[str]) -> str:
+        """min(keys, key=self._order), from the last one found and the items changed since."""
+        first = self._first.get(day)
+        stale = self._first_stale.pop(day, None)
+        if first is None or first not in keys:
+            first = min(keys, key=self._order)
+        elif stale:
+            best = self._order(first)
+            for key in stale:
+                if key in keys and (order := self._order(key)) < best:
+                    first, best = key, order
+        self._first[day] = first
+        return first
 
     def _counts(self, key: str, unit: Unit, ctx: Context) -> Cached | None:
         hit = self.cached(key, ctx)

@@ -57,6 +57,9 @@ class OpeningScorer(DailyScorer):
         super().__init__(final)
         self.openings: dict[str, Opening] = {}  # account -> earliest opening
         self.closings: dict[str, list[Closing]] = {}
+        # each opening as `dump` writes it, kept beside it: a changed manager's state is written
+        # every batch, and turning every opening to JSON again each time cost more than scoring
+        self._rows: dict[str, list[Any]] = {}
 
     def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
         if isinstance(event, AccountOpened):
@@ -64,7 +67,7 @@ class OpeningScorer(DailyScorer):
             first = self.openings.get(account)
             if first is None or (event.occurred_at, event.event_id) < (first.occurred_at, first.event_id):
                 d = event.data
-                self.openings[account] = Opening(
+                opening = self.openings[account] = Opening(
                     event.occurred_at,
                     event.event_id,
                     d.account_type,
@@ -73,6 +76,7 @@ class OpeningScorer(DailyScorer):
                     d.new_firm,
                     d.sub_branch_id,
                 )
+                self._rows[account] = _row(account, opening)
                 touched = self.place(account, day_of(event.occurred_at))
                 return Touch(
                     frozenset(touched), self.describe(account, ctx, explain), self.detailed(account, explain)
@@ -106,20 +110,9 @@ class OpeningScorer(DailyScorer):
         return list(self.openings)
 
     def dump(self) -> Any:
+        rows = self._rows
         return {
-            "open": [
-                [
-                    a,
-                    micros(o.occurred_at),
-                    o.event_id,
-                    o.account_type.value,
-                    o.segment.value,
-                    o.channel.value,
-                    int(o.new_firm),
-                    o.sub_branch_id,
-                ]
-                for a, o in self.openings.items()
-            ],
+            "open": [rows[a] for a in self.openings],  # shared rows: readers only encode them
             "close": [
                 [a, micros(c.occurred_at), c.event_id, c.kind.value]
                 for a, cs in self.closings.items()
@@ -129,7 +122,7 @@ class OpeningScorer(DailyScorer):
 
     def load(self, raw: Any) -> None:
         for a, at, eid, type_, segment, channel, new_firm, sub_branch in raw["open"]:
-            self.openings[a] = Opening(
+            opening = self.openings[a] = Opening(
                 moment_of(at),
                 eid,
                 AccountType(type_),
@@ -138,6 +131,7 @@ class OpeningScorer(DailyScorer):
                 bool(new_firm),
                 sub_branch,
             )
+            self._rows[a] = _row(a, opening)
         for a, at, eid, kind in raw["close"]:
             self.closings.setdefault(a, []).append(Closing(moment_of(at), eid, CloseKind(kind)))
         self.reanchor()
@@ -185,3 +179,17 @@ class OpeningScorer(DailyScorer):
             if (day_of(closed.occurred_at) - open_day).days <= rule.clawback_days:
                 return True
         return False
+
+
+def _row(account: str, o: Opening) -> list[Any]:
+    """An opening as the state's JSON holds it."""
+    return [
+        account,
+        micros(o.occurred_at),
+        o.event_id,
+        o.account_type.value,
+        o.segment.value,
+        o.channel.value,
+        int(o.new_firm),
+        o.sub_branch_id,
+    ]
