@@ -43,6 +43,8 @@ from services.api.routes import (
     verify,
 )
 from services.awards import closing, runs
+from services.history.ahead import keep_ahead
+from services.history.moments import LedgerHistory
 from services.publisher import Publisher
 from services.readmodel import ReadModel
 from services.settings import ServiceSettings
@@ -115,9 +117,22 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.state.store = store
         app.state.relay = relay
         schedule = _scheduled_freeze(settings, store, publisher, read_model)
+        # The board at past moments (services/history): each competition's ledger held ahead.
+        history = app.state.history = LedgerHistory(store)
+        ahead = asyncio.create_task(
+            keep_ahead(
+                history,
+                lambda: read_model.ready,
+                lambda: [c.id for c in read_model.competitions() if c.status != "draft"],
+            ),
+            name="history-ahead",
+        )
         try:
             yield
         finally:
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ahead
             await relay.stop()
             if schedule is not None:
                 schedule.cancel()

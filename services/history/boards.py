@@ -3,14 +3,14 @@ manager belonged that day (the org, as the live board does), named, in the live 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from schemas import SHANGHAI
 from services.history.moments import LedgerHistory
-from services.history.places import Place, Totals, rank_totals
+from services.history.places import Moment, Place
 from services.readmodel import RankingNotOffered
 from services.readmodel.board import Board
 from streams.core.org import NOWHERE, Unit
@@ -24,7 +24,7 @@ class PastBoard:
     at: datetime
     day: date
     places: Sequence[Place]
-    homes: dict[str, Unit]  # customer_manager boards: each manager's unit that day
+    homes: Mapping[str, Unit]  # customer_manager boards: each manager's unit that day
 
 
 def past_board(
@@ -34,26 +34,38 @@ def past_board(
     comp = board.competition(competition_id)
     if ranking not in comp.rankings:
         raise RankingNotOffered(competition_id, ranking, list(comp.rankings))
-    totals = history.totals_at(competition_id, at)
+    moment = history.moment(competition_id, at)
     day = at.astimezone(SHANGHAI).date()
     heads = board.headcounts(day) if ranking == "sub_branch_per_head" else None
-    places = rank_totals(totals, ranking, comp.tie_break, heads)
-    homes = _homes(board, totals, day) if ranking == "customer_manager" else {}
+    places = moment.board(ranking, comp.tie_break, heads)
+    homes: Mapping[str, Unit] = _Homes(board, moment, places, day) if ranking == "customer_manager" else {}
     return PastBoard(comp, ranking, at, day, places, homes)
 
 
-def _homes(board: Board, totals: Totals, day: date) -> dict[str, Unit]:
-    """The org's unit for each manager that day, else the unit they earned most in."""
-    best: dict[str, tuple[Any, Unit]] = {}
-    for (cm_id, sub_branch_id, team_id), (points, _) in totals.items():
-        held = best.get(cm_id)
-        if held is None or points > held[0]:
-            best[cm_id] = (points, Unit(sub_branch_id, team_id))
-    out = {}
-    for cm_id, (_, earned) in best.items():
-        unit = board.org.unit_of(cm_id, day)
-        out[cm_id] = earned if unit == NOWHERE else unit
-    return out
+class _Homes(Mapping[str, Unit]):
+    """The org's unit for each manager on the board that day, else the unit they earned most in;
+    looked up when asked (a page shows 50 of ten thousand managers)."""
+
+    def __init__(self, board: Board, moment: Moment, places: Sequence[Place], day: date) -> None:
+        self._board, self._moment, self._places, self._day = board, moment, places, day
+        self._found: dict[str, Unit] = {}
+        self._ids: frozenset[str] | None = None
+
+    def __getitem__(self, cm_id: str) -> Unit:
+        found = self._found.get(cm_id)
+        if found is None:
+            earned = self._moment.earned_most(cm_id)
+            if earned is None:
+                raise KeyError(cm_id)
+            unit = self._board.org.unit_of(cm_id, self._day)
+            found = self._found[cm_id] = Unit(*earned) if unit == NOWHERE else unit
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(p.unit_id for p in self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
 
 
 def instant(at: datetime) -> str:

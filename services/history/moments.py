@@ -1,34 +1,40 @@
-"""The ledger's totals at any past moment, fast: day-close snapshots plus the day's tail.
+"""The ledger's totals at any past moment, fast: each competition's ledger held in memory as
+checkpoints and spans (services/history/checkpoints.py), kept current with what the sink writes.
 
 The totals at T are the entries with occurred_at <= T (event time; docs/boards.md says why).
-Summing a month of ledger for every question would take seconds, so this keeps, per
-competition, the totals at each Shanghai midnight it was asked about ("day closes"), built
-forward one day at a time from the nearest earlier snapshot (one GROUP BY over that day). A
-question at T reads the snapshot at the close before T and adds the entries of [close, T].
+`prepare` reads a competition's ledger once, in event-time order, into its timeline; the API does
+it for every competition once it knows them (services/history/ahead.py), and a question about a
+competition not prepared yet prepares it first. A question at T then costs the checkpoint at or
+before T plus at most one step of entries, all in memory, and one ranking sort.
 
-A snapshot goes stale when an entry arrives whose event time is before its close (a late event, a
-re-score, a clawback). Before answering, the history asks what was recorded since it last
-looked (the (competition_id, recorded_at) index) and drops the snapshots such an arrival
-touches. It looks back `overlap` before its last look, because a sink's transaction stamps
-`recorded_at` before it commits; ids seen in that overlap are remembered so they do not drop
-snapshots again.
+Before each answer the history asks what was recorded since it last looked (the
+(competition_id, recorded_at) index) and puts each new entry in its place: into its span and into
+every later checkpoint (a late event, a re-score's correction dated at its item, a clawback, a
+back-dated adjustment). It looks back `overlap` before its last look, because a sink's transaction
+stamps `recorded_at` before it commits; ids seen in that overlap are remembered so they are not
+added twice. That question and any read that builds run in one database snapshot (REPEATABLE READ
+on PostgreSQL, SQLite's read transaction), so an entry is either in what was built or among the
+new arrivals of a later look, never both. More than `rebuild_over` arrivals at once (a backfill)
+rebuild the competition from one read instead.
 
-Memory: one snapshot holds one tuple per (manager, sub-branch, team); `keep` snapshots per
-competition are kept, least recently used dropped first.
+Memory: per competition at most `keep` spans (a step's checkpoint: 16 bytes per manager and unit;
+its entries: 20 bytes each); the oldest go first, and an instant before the first held span is
+summed in the database (correct, slow, not held).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from schemas import SHANGHAI
-from services.history.places import Totals, add_shares
+from services.history.checkpoints import Timeline
+from services.history.places import Moment, Place, Totals, micros
 from services.store import Store
 from services.store import ledger_history as sql
+from streams.core.rules import RankingKind, TieBreak
 
 DAY = timedelta(days=1)
 
@@ -42,9 +48,8 @@ def close_before(at: datetime) -> datetime:
 @dataclass
 class _Watch:
     looked_at: datetime
+    timeline: Timeline
     seen: set[str] = field(default_factory=set)  # ids recorded in the overlap before looked_at
-    first: datetime | None = None  # earliest event time in the competition, once known
-    snapshots: OrderedDict[datetime, Totals] = field(default_factory=OrderedDict)
 
 
 class LedgerHistory:
@@ -53,69 +58,74 @@ class LedgerHistory:
         store: Store,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        keep: int = 62,
+        step: timedelta = timedelta(hours=3),
+        keep: int = 62 * 8,
         overlap: timedelta = timedelta(minutes=5),
+        rebuild_over: int = 50_000,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._step = step // timedelta(microseconds=1)
         self._keep = keep
         self._overlap = overlap
+        self._rebuild_over = rebuild_over
         self._watches: dict[str, _Watch] = {}
         self._lock = threading.Lock()  # routes call from FastAPI's thread pool
 
-    def totals_at(self, competition_id: str, at: datetime) -> Totals:
+    def prepare(self, competition_id: str) -> None:
+        """Read the competition's ledger into memory (if not held yet) and take in what arrived."""
+        with self._lock:
+            self._current(competition_id)
+
+    def moment(self, competition_id: str, at: datetime) -> Moment:
         """Per (manager, sub-branch, team): points from entries with occurred_at <= at."""
         with self._lock:
-            watch = self._refresh(competition_id)
-            close = close_before(at)
-            base = self._snapshot(competition_id, watch, close)
-        tail = sql.shares_between(self._store, competition_id, close, at, include_end=True)
-        return add_shares(base, tail)
+            timeline = self._current(competition_id)
+            found = timeline.totals(micros(at))
+            keys = timeline.keys
+        if found is None:  # before the spans held: summed in the database, not kept
+            shares = sql.shares_between(self._store, competition_id, None, at, include_end=True)
+            return Moment.of({(cm, sb, team): (points, last) for cm, sb, team, points, last in shares})
+        return Moment(keys, *found)
+
+    def totals_at(self, competition_id: str, at: datetime) -> Totals:
+        return self.moment(competition_id, at).totals()
+
+    def board_at(
+        self,
+        competition_id: str,
+        at: datetime,
+        ranking: RankingKind,
+        tie_break: Sequence[TieBreak],
+        headcounts: dict[str, int] | None = None,
+    ) -> Sequence[Place]:
+        return self.moment(competition_id, at).board(ranking, tie_break, headcounts)
 
     def change_times(self, competition_id: str, start: datetime, end: datetime) -> list[datetime]:
         return sql.change_times(self._store, competition_id, start, end)
 
-    def _refresh(self, competition_id: str) -> _Watch:
+    def _current(self, competition_id: str) -> Timeline:
         now = self._clock()
-        watch = self._watches.get(competition_id)
-        if watch is None:
-            # Nothing is cached yet, so nothing can be stale: only remember the overlap's ids.
-            recent = sql.arrivals_since(self._store, competition_id, now - self._overlap)
-            watch = self._watches[competition_id] = _Watch(now, set(recent))
-            return watch
-        arrived = sql.arrivals_since(self._store, competition_id, watch.looked_at - self._overlap)
-        new = [at for entry_id, at in arrived.items() if entry_id not in watch.seen]
-        if new:
-            earliest = min(new)
-            for close in [c for c in watch.snapshots if c > earliest]:
-                del watch.snapshots[close]
-            if watch.first is not None and earliest < watch.first:
-                watch.first = earliest
-        watch.looked_at = now
-        watch.seen = {entry_id for entry_id in arrived}
-        return watch
+        with sql.snapshot(self._store) as view:
+            watch = self._watches.get(competition_id)
+            since = now - self._overlap if watch is None else watch.looked_at - self._overlap
+            arrived = view.arrivals(competition_id, since)
+            if watch is None:
+                # Everything visible now is in the build, the overlap's arrivals included.
+                watch = self._watches[competition_id] = _Watch(now, self._build(view, competition_id))
+            else:
+                new = [a for a in arrived if a[0] not in watch.seen]
+                if len(new) > self._rebuild_over:
+                    watch.timeline = self._build(view, competition_id)
+                else:
+                    for _, at, cm_id, sub_branch_id, team_id, points in sorted(new, key=lambda a: a[1]):
+                        watch.timeline.insert(at, (cm_id, sub_branch_id, team_id), points)
+            watch.looked_at = now
+            watch.seen = {a[0] for a in arrived}
+        return watch.timeline
 
-    def _snapshot(self, competition_id: str, watch: _Watch, close: datetime) -> Totals:
-        if watch.first is None:
-            watch.first = sql.first_entry_at(self._store, competition_id)
-            if watch.first is None:
-                return {}
-        start = close_before(watch.first)
-        if close <= start:
-            return {}
-        # Walk back to the nearest snapshot held (or to the competition's first day), then forward.
-        base_close = close
-        while base_close > start and base_close not in watch.snapshots:
-            base_close -= DAY
-        totals: Totals = watch.snapshots.get(base_close, {})
-        at = base_close
-        while at < close:
-            following = at + DAY
-            day = sql.shares_between(self._store, competition_id, at, following, include_end=False)
-            totals = add_shares(totals, day)
-            at = following
-            watch.snapshots[at] = totals  # each close on the way: the next question is often near
-        watch.snapshots.move_to_end(close)
-        while len(watch.snapshots) > self._keep:
-            watch.snapshots.popitem(last=False)
-        return totals
+    def _build(self, view: sql.Snapshot, competition_id: str) -> Timeline:
+        timeline = Timeline(self._step, self._keep)
+        for chunk in view.entries(competition_id):
+            timeline.add_all(chunk)
+        return timeline

@@ -10,6 +10,8 @@ does not carry them), so they pass the tie to the next key. Rows equal on every 
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,11 +19,11 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, NamedTuple, overload
 
+from services.history.checkpoints import ABSENT, Key, Keys
 from streams.core.points import ZERO, q
 from streams.core.ranking import sort_key
-from streams.core.rules import RankingKind, TieBreak
+from streams.core.rules import DEFAULT_TIE_BREAK, RankingKind, TieBreak
 
-Key = tuple[str, str | None, str | None]  # (cm_id, sub_branch_id, team_id)
 # Points in cents and event times in microseconds since the epoch: plain ints, because a board
 # of ten thousand managers is summed, keyed and sorted on every question (Decimals and datetimes
 # made that several times slower); `Place` turns them back for the rows that are shown.
@@ -134,6 +136,124 @@ def rank_totals(
     for i, tied in enumerate(same, start=1):
         ranks[i] = ranks[i - 1] if tied else i + 1
     return Ranked(order, ranks, values, sums, reached, members, heads)
+
+
+class Moment:
+    """The totals at one instant as arrays over the history's key numbering (`count` keys, each
+    with its points and its latest event time, ABSENT when it had no entry by then)."""
+
+    def __init__(self, keys: Keys, sums: array[int], reached: array[int]) -> None:
+        self.keys, self.sums, self.reached = keys, sums, reached
+        self.count = len(sums)
+
+    @classmethod
+    def of(cls, totals: Mapping[Key, tuple[int, int]]) -> Moment:
+        keys = Keys()
+        sums, reached = array("q"), array("q")
+        for key, (points, last) in totals.items():
+            keys.add(key)
+            sums.append(points)
+            reached.append(last)
+        return cls(keys, sums, reached)
+
+    def totals(self) -> Totals:
+        keys = self.keys.keys
+        return {
+            keys[k]: (s, r)
+            for k, (s, r) in enumerate(zip(self.sums, self.reached, strict=True))
+            if r != ABSENT
+        }
+
+    def earned_most(self, cm_id: str) -> tuple[str | None, str | None] | None:
+        """(sub-branch, team) where the manager earned most by then (the first such unit on a tie)."""
+        cm = self.keys.cm_index.get(cm_id)
+        if cm is None:
+            return None
+        best: tuple[int, Key] | None = None
+        for k in self.keys.of_cm[cm]:
+            if k < self.count and self.reached[k] != ABSENT and (best is None or self.sums[k] > best[0]):
+                best = (self.sums[k], self.keys.keys[k])
+        return None if best is None else (best[1][1], best[1][2])
+
+    def board(
+        self, ranking: RankingKind, tie_break: Sequence[TieBreak], headcounts: Mapping[str, int] | None = None
+    ) -> Sequence[Place]:
+        if ranking == "customer_manager" and tuple(tie_break) == DEFAULT_TIE_BREAK:
+            return Packed.of(self)
+        return rank_totals(self.totals(), ranking, tie_break, headcounts)
+
+
+# A row of the usual manager board as one int, so that sorting ints sorts rows: -points above,
+# the latest event time (offset to stay positive) in the middle, the manager's place in id order
+# below. Rows equal but for the id share a rank: that of the first of them.
+_ID_BITS = 40
+_AT_BITS = 64
+_AT_OFFSET = 1 << 62
+_ID_MASK = (1 << _ID_BITS) - 1
+_AT_MASK = (1 << _AT_BITS) - 1
+_POINTS_SHIFT = _ID_BITS + _AT_BITS
+
+
+class Packed(Sequence[Place]):
+    """The customer-manager board ranked by points, then first_reached, then id: ten thousand
+    managers are one list comprehension and one sort of ints; places are made when read."""
+
+    def __init__(self, packed: list[int], cms: list[str], cm_at: array[int]) -> None:
+        self._packed, self._cms, self._cm_at = packed, cms, cm_at
+
+    @classmethod
+    def of(cls, moment: Moment) -> Packed:
+        keys = moment.keys
+        place, cm_at = keys.id_order()
+        sums, reached = moment.sums, moment.reached
+        if not keys.one_per_cm:  # a manager who earned in several units: one row for all of them
+            ncms = len(place)
+            summed, latest = [0] * ncms, [ABSENT] * ncms
+            cm_of = keys.cm_of
+            for k, (s, r) in enumerate(zip(sums, reached, strict=True)):
+                if r != ABSENT:
+                    cm = cm_of[k]
+                    summed[cm] += s
+                    if r > latest[cm]:
+                        latest[cm] = r
+            sums, reached = array("q", summed), array("q", latest)
+        packed = [
+            ((-s) << _POINTS_SHIFT) + ((r + _AT_OFFSET) << _ID_BITS) + p
+            # `place` may be longer: managers who arrived after the moment was taken
+            for s, r, p in zip(sums, reached, place, strict=False)
+            if r != ABSENT
+        ]
+        packed.sort()
+        return cls(packed, keys.cms, cm_at)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    @overload
+    def __getitem__(self, index: int) -> Place: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Place]: ...
+
+    def __getitem__(self, index: int | slice) -> Place | list[Place]:
+        if isinstance(index, slice):
+            return [self._place(i) for i in range(*index.indices(len(self._packed)))]
+        if index < 0:
+            index += len(self._packed)
+        if not 0 <= index < len(self._packed):
+            raise IndexError(index)
+        return self._place(index)
+
+    def _place(self, i: int) -> Place:
+        row = self._packed[i]
+        rank = bisect_left(self._packed, (row >> _ID_BITS) << _ID_BITS) + 1
+        cm_id = self._cms[self._cm_at[row & _ID_MASK]]
+        points = -(row >> _POINTS_SHIFT)
+        reached = ((row >> _ID_BITS) & _AT_MASK) - _AT_OFFSET
+        return Place(rank, cm_id, points, points, reached, (cm_id,))
+
+    def unit_ids(self) -> list[str]:
+        return [self._cms[self._cm_at[row & _ID_MASK]] for row in self._packed]
 
 
 class Ranked(Sequence[Place]):

@@ -1,17 +1,20 @@
 """Reads of the score ledger for the board at a past moment (services/history).
 
 The board at an instant T counts the entries whose event time (`occurred_at`) is at or before T:
-the business history as the ledger knows it now, late arrivals and re-scores included. All
-three queries run on the ledger's history index (competition_id, occurred_at, cm_id, units,
-points) or on (competition_id, recorded_at).
+the business history as the ledger knows it now, late arrivals and re-scores included. The
+queries run on the ledger's history index (competition_id, occurred_at, cm_id, units, points)
+or on (competition_id, recorded_at).
 """
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Numeric, String, Table, cast, func, select, type_coerce
+from sqlalchemy import BigInteger, Connection, Numeric, String, Table, cast, func, select, type_coerce
 
 from services.store.errors import translated
 from services.store.store import Store
@@ -62,23 +65,79 @@ def _micros(text: str) -> int:
     return (at - _EPOCH) // timedelta(microseconds=1)
 
 
-def arrivals_since(store: Store, competition_id: str, recorded_after: datetime) -> dict[str, datetime]:
-    """Entry id -> event time of the competition's entries recorded after that instant."""
-    c = _ledger.c
-    query = select(c.entry_id, c.occurred_at).where(
-        c.competition_id == competition_id, c.recorded_at > recorded_after
-    )
-    with translated(), store._reading() as conn:
-        return {entry_id: at for entry_id, at in conn.execute(query)}
+# One entry as the history holds it: (event time in micros, cm_id, sub_branch_id, team_id, cents).
+Entry = tuple[int, str, str | None, str | None, int]
+# An entry recorded since the history last looked: (entry_id, *Entry).
+Arrival = tuple[str, int, str, str | None, str | None, int]
+_CHUNK = timedelta(days=1)  # a build reads the ledger a day of event time at a time
 
 
-def first_entry_at(store: Store, competition_id: str) -> datetime | None:
-    """The event time of the competition's earliest entry; None if it has none."""
-    c = _ledger.c
-    query = select(func.min(c.occurred_at)).where(c.competition_id == competition_id)
-    with translated(), store._reading() as conn:
-        found: datetime | None = conn.execute(query).scalar_one()
-        return found
+@contextmanager
+def snapshot(store: Store) -> Iterator[Snapshot]:
+    """Several reads that see one state of the ledger: REPEATABLE READ on PostgreSQL; on SQLite a
+    read transaction is one snapshot already (WAL)."""
+    with translated(), store._engine.connect() as conn:
+        if store.dialect == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield Snapshot(conn, store.dialect == "sqlite")
+
+
+class Snapshot:
+    def __init__(self, conn: Connection, sqlite: bool) -> None:
+        self._conn, self._sqlite = conn, sqlite
+
+    def arrivals(self, competition_id: str, recorded_after: datetime) -> list[Arrival]:
+        """The competition's entries recorded after that instant."""
+        c = _ledger.c
+        query = select(c.entry_id, *self._entry_columns()).where(
+            c.competition_id == competition_id, c.recorded_at > recorded_after
+        )
+        rows = self._conn.execute(query).cursor.fetchall()
+        if self._sqlite:
+            return [(entry_id, _micros(at), cm, sb, team, int(p)) for entry_id, at, cm, sb, team, p in rows]
+        return typing.cast(list[Arrival], rows)
+
+    def entries(self, competition_id: str) -> Iterator[list[Entry]]:
+        """All the competition's entries in event-time order, a day of event time per list."""
+        c = _ledger.c
+        first, last = self._conn.execute(
+            select(func.min(c.occurred_at), func.max(c.occurred_at)).where(c.competition_id == competition_id)
+        ).one()
+        if first is None:
+            return
+        start = first
+        while start <= last:
+            end = start + _CHUNK
+            query = (
+                select(*self._entry_columns())
+                .where(c.competition_id == competition_id, c.occurred_at >= start, c.occurred_at < end)
+                .order_by(c.occurred_at)
+            )
+            rows = self._conn.execute(query).cursor.fetchall()
+            if self._sqlite:
+                yield [(_micros(at), cm, sb, team, int(p)) for at, cm, sb, team, p in rows]
+            else:
+                yield typing.cast(list[Entry], rows)
+            start = end
+
+    def _entry_columns(self) -> list[Any]:
+        c = _ledger.c
+        if self._sqlite:  # text instants, integer cents (column_types.py): converted in Python
+            return [
+                type_coerce(c.occurred_at, String),
+                c.cm_id,
+                c.sub_branch_id,
+                c.team_id,
+                type_coerce(c.points, BigInteger),
+            ]
+        return [
+            cast(func.extract("epoch", c.occurred_at) * 1_000_000, BigInteger),
+            c.cm_id,
+            c.sub_branch_id,
+            c.team_id,
+            cast(type_coerce(c.points, Numeric()) * 100, BigInteger),
+        ]
 
 
 def change_times(store: Store, competition_id: str, start: datetime, end: datetime) -> list[datetime]:
