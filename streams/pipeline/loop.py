@@ -40,6 +40,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from streams.pipeline import fault
+from streams.pipeline.batch_send import send_batches
 from streams.pipeline.stage import Out, Stage
 from streams.settings import StreamSettings
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 HOLD_RETRY_SECONDS = 1.0  # how soon a held partition is read again (a stage's hold is cheap to ask)
 TAKE_OVER_RETRY_SECONDS = 1.0  # after a failed take-over (the broker away): try again this soon
 PRODUCER_START_SECONDS = 60.0  # a producer start that hangs longer is given up and tried again
+MAX_REQUEST_BYTES = 1_048_576  # the producer's limit on one record (and one request)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -121,9 +123,9 @@ class BatchLoop:
             transactional_id=self.transactional_id(partition),
             enable_idempotence=True,
             acks="all",
-            linger_ms=5,
+            linger_ms=0,  # our record batches are whole already (batch_send.py): no waiting for more
             max_batch_size=512 * 1024,
-            max_request_size=1_048_576,
+            max_request_size=MAX_REQUEST_BYTES,
             transaction_timeout_ms=self.settings.transaction_timeout_ms,
             request_timeout_ms=30_000,
         )
@@ -303,19 +305,14 @@ class BatchLoop:
         state_topic = self.settings.topics.scoring_state
         states = [i for i, o in enumerate(outputs) if o.topic == state_topic]
         midway = states[len(states) // 2] if len(states) > 1 else -1
+        limit = MAX_REQUEST_BYTES
         async with producer.transaction():
-            pending: list[asyncio.Future[Any]] = []
-            for i, o in enumerate(outputs):
-                if i == midway:
-                    await asyncio.gather(*pending)
-                    fault.point(f"{name}.states_midway")
-                pending.append(
-                    await producer.send(
-                        o.topic, value=o.value, key=o.key, partition=o.partition, headers=o.headers
-                    )
-                )
-            if pending:
-                await asyncio.gather(*pending)
+            if midway >= 0:
+                await send_batches(producer, outputs[:midway], limit)
+                fault.point(f"{name}.states_midway")
+                await send_batches(producer, outputs[midway:], limit)
+            else:
+                await send_batches(producer, outputs, limit)
             fault.point(f"{name}.sent")
             await producer.send_offsets_to_transaction({tp: offset}, self.group_id)
             fault.point(f"{name}.before_commit")

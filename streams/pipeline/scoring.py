@@ -24,7 +24,6 @@ partition does not stop the heartbeats of the worker's consumer groups.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -33,7 +32,16 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from schemas.dead_letters import DeadLetter
-from schemas.records import RULES_KEY, freezes_of, pack, pinned_of, rules_record, standing_key, unpack
+from schemas.records import (
+    RULES_KEY,
+    freezes_of,
+    pack,
+    pinned_of,
+    rules_record,
+    standing_key,
+    to_json,
+    unpack,
+)
 from schemas.topics import Topics
 from streams.core.lateness import Freezes
 from streams.core.partition import Outcome, PartitionScorer, Record, arrival_time
@@ -94,10 +102,7 @@ class ScoreStage:
 
     def _outputs(self, partition: int, scorer: PartitionScorer, outcome: Outcome) -> list[Out]:
         topics = self._topics
-        out = [
-            Out(topics.ledger, e.cm_id.encode(), json.dumps(e.to_dict(), ensure_ascii=False).encode())
-            for e in outcome.entries
-        ]
+        out = [Out(topics.ledger, e.cm_id.encode(), to_json(e.to_dict())) for e in outcome.entries]
         # A closing passed back to the account's opener (streams/core/handovers.py): into the
         # opener's history, in this batch's transaction, so it is there exactly when this state is.
         out += [
@@ -124,7 +129,7 @@ class ScoreStage:
         snapshot = scorer.snapshot(outcome.dirty)
         for standing in snapshot.standings:
             key = standing_key(standing["competition_id"], standing["cm_id"])
-            out.append(Out(topics.standings, key, json.dumps(standing, ensure_ascii=False).encode()))
+            out.append(Out(topics.standings, key, to_json(standing)))
         for state in snapshot.states:
             out.append(
                 Out(topics.scoring_state, state.cm_id.encode(), pack(state.to_dict()), partition=partition)
