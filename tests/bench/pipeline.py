@@ -19,6 +19,9 @@ Scenarios (each on its own topic prefix, so they never see each other's data):
   D  300 managers: a day of balances scored, then the next night's 60,000 as a CSV through
      campaigns-load (nightly_eod_s).
 Sizes shrink with BENCH_SCALE (e.g. 0.1) for a quick look; the goals assume the full run.
+BENCH_ONLY=freshness runs scenario B alone, without the raw consume, and prints its figures
+without writing bench-results.json: with BENCH_SCALE=0.2 the history is a fifth and the steady
+phase, which BENCH_FRESHNESS_S sets (default 20 x BENCH_SCALE + 2), can stay at 20 s.
 More workers on one load, and a re-score in a group of two: tests/bench/scale.py.
 """
 
@@ -53,6 +56,8 @@ from tests.support.processes import ROOT, Process, new_prefix, worker
 from tests.support.scoring import publish
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+ONLY = os.environ.get("BENCH_ONLY", "")
+FRESHNESS_S = float(os.environ.get("BENCH_FRESHNESS_S", str(20 * SCALE + 2)))
 APP_PREFIX = "app"  # tests.support.processes names each worker's app id "<prefix>app"
 
 GOALS: dict[str, str] = {
@@ -331,13 +336,14 @@ async def scenario_b(results: dict[str, float], log_dir: Path) -> None:
             f"  B: {len(events):,} events of {managers} managers ({balances / len(events):.0%} balances): "
             f"fresh {len(fresh) / t_fresh:,.0f}/s, then {len(bulk) / t_bulk:,.0f}/s"
         )
-        results["raw_consume_events_per_s"] = await raw_consume_rate(topics.raw)
-        results["pipeline_to_raw_ratio"] = (
-            results["pipeline_events_per_s"] / results["raw_consume_events_per_s"]
-        )
+        if ONLY != "freshness":
+            results["raw_consume_events_per_s"] = await raw_consume_rate(topics.raw)
+            results["pipeline_to_raw_ratio"] = (
+                results["pipeline_events_per_s"] / results["raw_consume_events_per_s"]
+            )
         # Steady traffic as the branch sends it, to the same 300 managers (their states loaded).
         steady = [f"cm-{i:04d}" for i in range(managers)]
-        latencies = await steady_freshness(topics, steady, 1000, 20 * SCALE + 2)
+        latencies = await steady_freshness(topics, steady, 1000, FRESHNESS_S)
         results["freshness_p50_ms"] = statistics.median(latencies)
         results["freshness_p99_ms"] = percentile(latencies, 99)
         results["freshness_missed"] = sum(1 for x in latencies if x >= FRESHNESS_TIMEOUT_S * 1000)
@@ -436,6 +442,12 @@ def table(results: dict[str, float]) -> str:
 
 async def main() -> None:
     results: dict[str, float] = {}
+    if ONLY == "freshness":
+        print(f"bench: scenario B only, scale {SCALE}, steady phase {FRESHNESS_S:.0f} s")
+        with tempfile.TemporaryDirectory() as tmp:
+            await scenario_b(results, Path(tmp))
+        print(table(results))
+        return
     print(f"bench: scale {SCALE}; every figure from this run")
     results["core_events_per_s"] = core_rate()
     print(f"  core alone: {results['core_events_per_s']:,.0f} events/s")
