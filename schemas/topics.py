@@ -41,6 +41,12 @@ class Topics:
         return self._name("events.duplicates")
 
     @property
+    def dedup_seen(self) -> str:
+        """Dedup's changelog: the event ids each committed batch saw first, one record per batch
+        and partition of events.accepted (same partition number), kept for the dedup window."""
+        return self._name("dedup.seen")
+
+    @property
     def competitions(self) -> str:
         return self._name("competitions")
 
@@ -85,6 +91,7 @@ class Topics:
             self.validated,
             self.dead_letters,
             self.duplicates,
+            self.dedup_seen,
             self.competitions,
             self.org,
             self.ledger,

@@ -35,6 +35,14 @@ async def admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
 # the campaign year (and the month-end checks after it).
 HISTORY_RETENTION_MS = 400 * 24 * 3600 * 1000
 
+# How long dedup remembers an event id: a copy that arrives within this time of the first is
+# dropped. Copies come from a client's retries (seconds), a daily extract sent twice (days) and a
+# month's file loaded again after the month-end checks (weeks); 60 days covers a month and the
+# month-end after it. Older copies pass dedup (an exact one is still absorbed by the scoring
+# core). The window bounds dedup's changelog (retention) and its local files (pruned), so a
+# partition restored on a new machine knows exactly the ids a machine that kept it knows.
+DEDUP_WINDOW_MS = 60 * 24 * 3600 * 1000
+
 
 def topic_config(name: str, topics: Topics, replication: Replication = SINGLE_BROKER) -> dict[str, str]:
     return replication.topic_config() | _retention(name, topics)
@@ -51,6 +59,10 @@ def _retention(name: str, topics: Topics) -> dict[str, str]:
         }
     if name == topics.validated:
         return {"retention.ms": str(HISTORY_RETENTION_MS)}
+    if name == topics.dedup_seen:
+        # Segments of a day, so the broker drops the ids past the window within a day of it
+        # (retention deletes whole segments) and a restore reads little beyond the window.
+        return {"retention.ms": str(DEDUP_WINDOW_MS), "segment.ms": str(24 * 3600 * 1000)}
     if name == topics.raw:
         # The broker stamps each record when it takes it: the arrival time that decides whether
         # an entry is late (streams/core/lateness.py). A sender's own CreateTime could be anything

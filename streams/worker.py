@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from streams.admin import BrokerUnavailable
+from streams.dedup_changelog import SeenChangelog
 from streams.dedup_store import DedupStore
 from streams.history_index import HistoryIndex
 from streams.pipeline import fault
@@ -27,11 +28,12 @@ class Worker:
         self._bootstrap = settings.kafka_bootstrap
         self.rules = RulesFeed(settings.kafka_bootstrap, topics.competitions)
         self.dedup_store = DedupStore(settings.dedup_path, topics.accepted)
+        self.dedup_changelog = SeenChangelog(settings.kafka_bootstrap, topics.dedup_seen)
         self.history_index = HistoryIndex(settings.history_path, topics.validated)
         score = ScoreStage(settings.kafka_bootstrap, topics, self.rules, self.history_index)
         self.loops = [
             BatchLoop(settings, ValidateStage(topics, settings.limits)),
-            BatchLoop(settings, DedupStage(topics, self.dedup_store)),
+            BatchLoop(settings, DedupStage(topics, self.dedup_store, self.dedup_changelog)),
             BatchLoop(settings, score),
         ]
 
@@ -47,16 +49,19 @@ class Worker:
             self.history_index.close()
 
     async def _bind_dedup_store(self) -> None:
-        """Tie the seen ids to the accepted topic as it exists now (streams/dedup_store.py)."""
-        topic = self.dedup_store.topic
+        """Tie the seen ids to the accepted topic and the changelog as they exist now
+        (streams/dedup_store.py, streams/dedup_changelog.py)."""
+        topic, changelog = self.dedup_store.topic, self.dedup_changelog.topic
         while True:
             try:
-                found = await describe(self._bootstrap, [topic])
-                if topic in found:
+                found = await describe(self._bootstrap, [topic, changelog])
+                if topic in found and changelog in found:
                     self.dedup_store.bind(found[topic])
+                    self.dedup_changelog.bind(found[changelog])
                     log.info("worker: dedup store bound to %s (topic id %s)", topic, found[topic].topic_id)
                     return
-                log.warning("worker: %s does not exist; looking again in 2 s", topic)
+                missing = [name for name in (topic, changelog) if name not in found]
+                log.warning("worker: %s does not exist; looking again in 2 s", " and ".join(missing))
             except BrokerUnavailable as exc:
                 log.warning("worker: %s; looking again in 2 s", exc)
             except Exception:

@@ -3,44 +3,87 @@
 An org.changed event also goes to the compacted org topic, which the services read as data. A
 customer.transferred event goes on twice, keyed by each of its two managers (schemas/routing.py):
 the copies are made here, after the one dedup decision, so they cannot be taken for duplicates.
-The ids are written to the local store (streams/dedup_store.py) before the batch's transaction
-commits: killed in between, the batch is read again, finds its ids at the same offsets and sends
-them again inside the new transaction; the aborted one is never seen.
+
+The seen ids live in two places. The batch's new ids (and copy counts) go, as one record, to the
+changelog topic inside the batch's transaction (streams/dedup_changelog.py): that is what moves
+with the partition. They also go to the local store (streams/dedup_store.py) before the
+transaction commits: killed in between, the batch is read again, finds its ids at the same
+offsets and sends them again inside the new transaction; the aborted one is never seen. On its
+first batch after an assignment (or an error) the stage brings the local store up to the
+changelog's end, so ids another machine saw are found here too.
+
+An id is remembered for the dedup window (streams/admin.py DEDUP_WINDOW_MS), by when this stage
+first saw it: a copy that comes later passes, on every machine alike.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from schemas.dead_letters import DeadLetter
 from schemas.records import ARRIVED_HEADER, CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, duplicate_record
 from schemas.routing import also_for, org_key
 from schemas.topics import Topics
+from streams.admin import DEDUP_WINDOW_MS
+from streams.dedup_changelog import SeenBatch, SeenChangelog, encode
 from streams.dedup_store import DedupStore
 from streams.pipeline.stage import Hold, Out
+
+log = logging.getLogger(__name__)
+
+# How often the local store's checkpoint follows the changelog's end while the partition stays
+# here: a restart on this machine then reads at most this much of its own writes again.
+CHECKPOINT_SECONDS = 30.0
+PRUNE_SECONDS = 6 * 3600.0  # how often ids past the window are deleted from the local files
 
 
 class DedupStage:
     name = "dedup"
 
-    def __init__(self, topics: Topics, store: DedupStore) -> None:
+    def __init__(
+        self,
+        topics: Topics,
+        store: DedupStore,
+        changelog: SeenChangelog,
+        now: Callable[[], float] = time.time,
+        window_ms: int = DEDUP_WINDOW_MS,
+    ) -> None:
         self.topic = topics.accepted
         self._topics = topics
         self._store = store
+        self._changelog = changelog
+        self._now = now
+        self._window_ms = window_ms
+        self._restored: set[int] = set()  # partitions whose store is as complete as the changelog
+        self._checkpointed: dict[int, float] = {}  # when each partition's checkpoint last moved
+        self._pruned: dict[int, float] = {}
         self.dropped = 0  # copies of events seen before
         self.parked = 0  # records sent to the dead letters
+        self.restored_records = 0  # changelog records read into the local store since start-up
         self.holds: dict[int, Hold] = {}  # never set: every record is taken
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
-        ids = [_event_id(m) for m in records]
-        known = self._store.lookup(partition, ids)
+        at = int(self._now() * 1000)
+        since = at - self._window_ms
+        await self._up_to_date(partition, since)
+        accepted_id = self._accepted_id()
+        # Each record's headers read once, its value parsed at most once (only where a header
+        # does not say what is needed).
+        read = [_Read(m) for m in records]
+        known = self._store.lookup(partition, (r.event_id for r in read if r.event_id is not None), since)
         first: dict[str, int] = {}
         copies: dict[str, int] = {}
         out: list[Out] = []
-        for event_id, m in zip(ids, records, strict=True):
-            seen = known.get(event_id)
-            if seen is not None and seen[0] != m.offset:
+        for r in read:
+            m, event_id = r.record, r.event_id
+            seen = known.get(event_id) if event_id is not None else None
+            if event_id is not None and seen is not None and seen[0] != m.offset:
                 count = copies.get(event_id, seen[1]) + 1
                 copies[event_id] = count
                 self.dropped += 1
@@ -52,16 +95,14 @@ class DedupStage:
                     )
                 )
                 continue
-            if seen is None:
-                known[event_id] = (m.offset, 1)
-                first[event_id] = m.offset
-            headers = dict(m.headers or ())
             value: bytes = m.value or b""
             try:
-                cm_id = headers.get(CM_HEADER) or json.loads(value)["data"]["cm_id"].encode()
-                kind = headers.get(TYPE_HEADER)
-                org = org_key(json.loads(value)) if kind == b"org.changed" else None
-                other = also_for(json.loads(value)) if kind == b"customer.transferred" else None
+                if event_id is None:
+                    raise r.problem or ValueError("no event_id")
+                cm_id = r.headers.get(CM_HEADER) or r.doc()["data"]["cm_id"].encode()
+                kind = r.headers.get(TYPE_HEADER)
+                org = org_key(r.doc()) if kind == b"org.changed" else None
+                other = also_for(r.doc()) if kind == b"customer.transferred" else None
             except Exception as exc:  # only the validator writes here; still, never stop on a record
                 self.parked += 1
                 letter = DeadLetter(
@@ -69,25 +110,88 @@ class DedupStage:
                 )
                 out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
-            arrived = headers.get(ARRIVED_HEADER)
+            if seen is None:
+                known[event_id] = (m.offset, 1)
+                first[event_id] = m.offset
+            arrived = r.headers.get(ARRIVED_HEADER)
             carried = [(ARRIVED_HEADER, arrived)] if arrived else None
             out.append(Out(self._topics.validated, cm_id, value, headers=carried))
             if other is not None:  # the same record for the manager a transfer leaves
                 out.append(Out(self._topics.validated, other.encode(), value, headers=carried))
             if org is not None:
                 out.append(Out(self._topics.org, org.encode(), value))
-        self._store.record(partition, first, copies)
+        if first or copies:
+            batch = SeenBatch(accepted_id, at, first, copies)
+            out.append(Out(self._topics.dedup_seen, None, encode(batch), partition=partition))
+        self._store.record(partition, first, copies, at)
         return out
 
     def committed(self, partitions: set[int]) -> None:
-        """The store is written before the commit; nothing else is kept."""
+        """The store is written before the commit, the changelog in it; nothing else is kept."""
 
     def forget(self, partitions: set[int]) -> None:
-        """The store is durable and keyed by offset; nothing to drop."""
+        """Revoked or failed: another worker may have written the changelog meanwhile, so the
+        partition's next first batch reads its tail again."""
+        self._restored -= partitions
+
+    # -- the changelog ----------------------------------------------------------------------------
+
+    def _accepted_id(self) -> str:
+        identity = self._store.identity
+        assert identity is not None, "the worker binds the store before the loops start"
+        return identity.topic_id
+
+    async def _up_to_date(self, partition: int, since: int) -> None:
+        now = time.monotonic()
+        if partition not in self._restored:
+            started = time.perf_counter()
+            done = await self._changelog.restore(self._store, partition, self._accepted_id(), since)
+            self._restored.add(partition)
+            self._checkpointed[partition] = now
+            self.restored_records += done.records
+            log.info(
+                "dedup: partition %s: restored from %s offsets %d to %d (%d records, %d skipped) in %.2f s",
+                partition,
+                self._changelog.topic,
+                done.start,
+                done.end,
+                done.records,
+                done.skipped,
+                time.perf_counter() - started,
+            )
+        elif now - self._checkpointed.get(partition, now) >= CHECKPOINT_SECONDS:
+            # No transaction of ours is open on the partition between batches, and nobody else
+            # writes to it while it is ours: every record below the end is in the local store.
+            end = await self._changelog.end(partition)
+            await asyncio.to_thread(self._store.set_checkpoint, partition, self._changelog.topic_id, end)
+            self._checkpointed[partition] = now
+        if now - self._pruned.get(partition, -PRUNE_SECONDS) >= PRUNE_SECONDS:
+            pruned = await asyncio.to_thread(self._store.prune, partition, since)
+            self._pruned[partition] = now
+            if pruned:
+                log.info("dedup: partition %s: %d ids past the dedup window forgotten", partition, pruned)
 
 
-def _event_id(m: Any) -> str:
-    event_id = dict(m.headers or ()).get(EVENT_ID_HEADER)
-    return (
-        event_id.decode() if event_id is not None else str(json.loads(m.value or b"{}").get("event_id", ""))
-    )
+class _Read:
+    """One accepted record: headers as a dict, the event id, the JSON value parsed on demand."""
+
+    __slots__ = ("_doc", "event_id", "headers", "problem", "record")
+
+    def __init__(self, m: Any) -> None:
+        self.record = m
+        self.headers: dict[str, bytes] = dict(m.headers or ())
+        self.problem: Exception | None = None  # why the value gave no event id
+        self._doc: Any = None
+        raw = self.headers.get(EVENT_ID_HEADER)
+        self.event_id: str | None = raw.decode() if raw is not None else None
+        if self.event_id is None:
+            try:
+                found = self.doc().get("event_id")
+            except Exception as exc:
+                found, self.problem = None, exc  # parked, with the parser's complaint
+            self.event_id = str(found) if found else None
+
+    def doc(self) -> Any:
+        if self._doc is None:
+            self._doc = orjson.loads(self.record.value or b"{}")
+        return self._doc

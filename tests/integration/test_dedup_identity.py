@@ -1,9 +1,11 @@
 """Dedup's seen ids belong to the accepted topic Kafka has now: after the topic is deleted and
-created again under the same name, an id seen in the old topic no longer drops an event."""
+created again under the same name, an id seen in the old topic no longer drops an event, neither
+from the local files nor from the changelog, which outlived the topic here."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
@@ -59,3 +61,7 @@ async def test_ids_seen_in_a_deleted_accepted_topic_do_not_drop_events_of_the_ne
     assert len(events) == 3, [r.value for r in validated]
     assert await read_all(topics.duplicates) == []
     assert f"dedup store bound to {topics.accepted} (topic id {new_id})" in again.output()
+    # The changelog's record of the old topic was read and skipped.
+    assert re.search(
+        r"dedup: partition \d+: restored from \S+ offsets 0 to \d+ \(0 records, 1 skipped\)", again.output()
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,59 @@ def test_a_file_of_another_cluster_is_refused_with_its_name(tmp_path: Path) -> N
 def elsewhere_path(directory: Path) -> Path:
     (path,) = directory.glob("*.sqlite3")
     return path
+
+
+def test_the_checkpoint_belongs_to_one_changelog_topic(tmp_path: Path) -> None:
+    store = DedupStore(tmp_path, TOPIC)
+    store.bind(identity("id-1"))
+    assert store.checkpoint(0, "changelog-1") == 0
+    store.set_checkpoint(0, "changelog-1", 42)
+    store.close()
+    again = DedupStore(tmp_path, TOPIC)
+    again.bind(identity("id-1"))
+    assert again.checkpoint(0, "changelog-1") == 42
+    # The changelog was deleted and created again: its offsets start anew, so read it all.
+    assert again.checkpoint(0, "changelog-2") == 0
+    assert again.checkpoint(1, "changelog-1") == 0
+    again.close()
+
+
+def test_ids_past_the_window_are_not_found_and_are_pruned(tmp_path: Path) -> None:
+    store = DedupStore(tmp_path, TOPIC)
+    store.bind(identity("id-1"))
+    store.record(0, {"old": 1}, {}, at=1_000)
+    store.record(0, {"new": 2}, {}, at=5_000)
+    assert store.lookup(0, ["old", "new"], since=2_000) == {"new": (2, 1)}
+    assert store.prune(0, before=2_000) == 1
+    assert store.lookup(0, ["old", "new"]) == {"new": (2, 1)}
+    store.close()
+
+
+def test_a_restored_record_keeps_the_first_offset_and_only_raises_a_count(tmp_path: Path) -> None:
+    store = DedupStore(tmp_path, TOPIC)
+    store.bind(identity("id-1"))
+    store.record(0, {"e1": 3}, {}, at=1_000)
+    store.record(0, {}, {"e1": 4}, at=1_000)
+    # The changelog's tail read again: an older count and the same first offset change nothing.
+    store.record(0, {"e1": 3}, {"e1": 2}, at=2_000)
+    assert store.lookup(0, ["e1"], since=1_000) == {"e1": (3, 4)}
+    store.close()
+
+
+def test_a_file_from_before_the_seen_times_keeps_its_ids(tmp_path: Path) -> None:
+    store = DedupStore(tmp_path, TOPIC)
+    store.bind(identity("id-1"))
+    path = store.path(0)
+    store.close()
+    tmp_path.mkdir(exist_ok=True)
+    with sqlite3.connect(path) as db:  # the schema of the files made before this change
+        db.execute(
+            "CREATE TABLE seen (event_id TEXT PRIMARY KEY, first_offset INTEGER NOT NULL, "
+            "copies INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID"
+        )
+        db.execute("INSERT INTO seen (event_id, first_offset) VALUES ('e1', 7)")
+    db.close()
+    again = DedupStore(tmp_path, TOPIC)
+    again.bind(identity("id-1"))
+    assert again.lookup(0, ["e1"], since=1) == {"e1": (7, 1)}
+    again.close()
