@@ -42,10 +42,30 @@ class SeenBatch:
     copies: dict[str, int]
 
 
+# Ids per record at most: an id is up to 128 characters (schemas/envelope.py), so a record
+# stays near half a megabyte at worst, within the producer's and the broker's 1 MB limits
+# whatever CAMPAIGNS_BATCH_MAX_RECORDS is. At the default batch size a batch is one record.
+IDS_PER_RECORD = 4000
+
+
 def encode(batch: SeenBatch) -> bytes:
     return orjson.dumps(
         {"topic_id": batch.accepted_id, "at": batch.at, "first": batch.first, "copies": batch.copies}
     )
+
+
+def encode_all(batch: SeenBatch) -> list[bytes]:
+    """The batch as changelog record values, each with at most IDS_PER_RECORD ids."""
+    entries = [(True, e, n) for e, n in batch.first.items()] + [
+        (False, e, n) for e, n in batch.copies.items()
+    ]
+    out: list[bytes] = []
+    for i in range(0, len(entries), IDS_PER_RECORD):
+        chunk = entries[i : i + IDS_PER_RECORD]
+        first = {e: n for is_first, e, n in chunk if is_first}
+        copies = {e: n for is_first, e, n in chunk if not is_first}
+        out.append(encode(SeenBatch(batch.accepted_id, batch.at, first, copies)))
+    return out
 
 
 def decode(value: bytes) -> SeenBatch:

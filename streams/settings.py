@@ -57,9 +57,9 @@ class StreamSettings(SharedSettings):
     # directory, which is the worker's own.
     worker_id: str = ""
     transaction_timeout_ms: int = 30_000
-    # Where dedup keeps the event ids it has seen: one SQLite file per accepted-topic partition,
-    # named after the topic. Shared by the workers of one machine, so a partition that moves
-    # between them keeps its ids.
+    # Where dedup keeps its local copy of the event ids it has seen: one SQLite file per
+    # accepted-topic partition, named after the topic's Kafka id. A cache of the changelog topic
+    # (streams/dedup_changelog.py): a partition new to this directory is restored from Kafka.
     dedup_dir: str = ".run/dedup"
     # The score stage's history index (streams/history_index.py): one SQLite file per validated
     # partition, a copy of the topic by manager, rebuilt from the topic when missing. Empty: the

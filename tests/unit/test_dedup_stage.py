@@ -13,7 +13,7 @@ import pytest
 
 from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER
 from schemas.topics import Topics
-from streams.dedup_changelog import Restored, SeenBatch, decode
+from streams.dedup_changelog import IDS_PER_RECORD, Restored, SeenBatch, decode, encode_all
 from streams.dedup_store import DedupStore
 from streams.pipeline import deduplicating
 from streams.pipeline.deduplicating import DedupStage
@@ -193,3 +193,16 @@ async def test_a_record_without_an_event_id_is_parked(tmp_path: Path) -> None:
     outs = await dedup.process(0, [broken])
     assert topics_of(outs) == ["events.deadletter"]
     assert dedup.parked == 1
+
+
+def test_a_big_batch_goes_to_the_changelog_in_records_of_bounded_size() -> None:
+    first = {f"e{i}": i for i in range(IDS_PER_RECORD + 10)}
+    values = encode_all(SeenBatch(ACCEPTED_ID, 1, first, {"e1": 2}))
+    assert len(values) == 2
+    batches = [decode(v) for v in values]
+    assert {e: n for b in batches for e, n in b.first.items()} == first
+    assert [b.copies for b in batches] == [{}, {"e1": 2}]
+    longest = SeenBatch(
+        ACCEPTED_ID, 1, {"x" * 120 + f"{i:08d}": 10**12 + i for i in range(IDS_PER_RECORD)}, {}
+    )
+    assert len(encode_all(longest)[0]) < 1_000_000
