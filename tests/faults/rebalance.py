@@ -1,6 +1,11 @@
 """A second worker joins mid-stream (partitions move to it) and is later SIGKILLed (they move
-back once its session expires). Both workers share one dedup directory, as the workers of one
-machine do (dedup ids are per machine), and each has its own data directory (transactional id)."""
+back once its session expires). Each worker has a dedup directory of its own, as workers on two
+machines do: the seen ids follow the partitions through the changelog topic (dedup.seen), so
+copies in the stream are dropped whichever worker meets them.
+
+The kill is at a seeded random moment, and it counts only if it landed while worker-b held score
+partitions and scored them (its last score-stage line in the log is a take-over,
+tests.faults.harness.scoring); a moment that finds it mid-rebalance is drawn again."""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ import asyncio
 import re
 
 from tests.faults.dbs import sqlite_url
-from tests.faults.harness import Scenario, until
+from tests.faults.harness import Scenario, scoring, until
 from tests.support.random_events import seeded
 
 NAME = "rebalance"
 EVENTS = 5000
 STAGES = {"validate", "dedup", "score"}
+KILL_ATTEMPTS = 5  # random moments drawn at most, until one finds worker-b scoring
 ASSIGNED = re.compile(r"\b(validate|dedup|score): assigned \[([0-9, ]*)\]")
 
 
@@ -27,9 +33,9 @@ def assignments(log_text: str) -> dict[str, list[list[int]]]:
 
 async def run(sc: Scenario) -> None:
     url = sqlite_url(sc.dir)
-    shared = {"CAMPAIGNS_DEDUP_DIR": str(sc.dir / "dedup"), "CAMPAIGNS_BATCH_MAX_RECORDS": "150"}
-    first = sc.worker("worker-a", **shared)
-    second = sc.worker("worker-b", **shared)
+    small = {"CAMPAIGNS_BATCH_MAX_RECORDS": "150"}
+    first = sc.worker("worker-a", CAMPAIGNS_DEDUP_DIR=str(sc.dir / "dedup-a"), **small)
+    second = sc.worker("worker-b", CAMPAIGNS_DEDUP_DIR=str(sc.dir / "dedup-b"), **small)
     await sc.prepare()
     await sc.start("worker-a", first)
     await sc.start("sink", sc.sink(url))
@@ -48,12 +54,32 @@ async def run(sc: Scenario) -> None:
         shared_at = await until(lambda: len(assignments(first.output()).get("score", [])) > a_before, 30)
         if shared_at is None:
             sc.fail("worker-a never gave up partitions to worker-b")
-        await asyncio.sleep(sc.rng.uniform(5.0, 12.0))
-        if sc.died("worker-b") or sc.died("worker-a"):
+        landed = False
+        for attempt in range(1, KILL_ATTEMPTS + 1):
+            # From the moment worker-b scores, so the kill can land while it holds partitions.
+            if await until(lambda: scoring(second.output()), 60) is None:
+                sc.fail("worker-b did not score within 60 s")
+                return
+            delay = sc.rng.uniform(5.0, 12.0) if attempt == 1 else sc.rng.uniform(0.5, 4.0)
+            await asyncio.sleep(delay)
+            if sc.died("worker-b") or sc.died("worker-a"):
+                return
+            if scoring(second.output()):
+                landed = True
+                break
+            sc.log(
+                f"kill moment #{attempt} ({delay:.1f} s) found worker-b not scoring: not counted, drawn again"
+            )
+        if not landed:
+            sc.fail(f"none of {KILL_ATTEMPTS} random moments found worker-b scoring; it was not killed")
             return
         b_had = assignments(second.output())
         a_had = assignments(first.output())
         sc.kill("worker-b")
+        sc.note(
+            f"worker-b SIGKILLed while scoring (moment #{attempt}, {delay:.1f} s), "
+            f"holding score partitions {(b_had.get('score') or [[]])[-1]}"
+        )
         probe = await sc.send_probe()
         await streaming
     finally:
