@@ -85,16 +85,28 @@ class ChangelogNotBound(Exception):
     """The changelog was used before the worker found its topic in the cluster."""
 
 
+class ChangelogMismatch(Exception):
+    """The changelog's partitions do not match the accepted topic's; the message says what to do."""
+
+
 class SeenChangelog:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._bootstrap = bootstrap
         self.topic = topic
         self._identity: TopicIdentity | None = None
 
-    def bind(self, identity: TopicIdentity) -> None:
-        """The changelog topic as found in the cluster now (a checkpoint is an offset in it)."""
+    def bind(self, identity: TopicIdentity, accepted: TopicIdentity) -> None:
+        """The changelog topic as found in the cluster now (a checkpoint is an offset in it),
+        for the accepted topic as found now: partition n of one is partition n of the other."""
         if identity.topic != self.topic:
             raise ValueError(f"changelog {self.topic} cannot be {identity.topic}")
+        if identity.partitions != accepted.partitions:
+            raise ChangelogMismatch(
+                f"{self.topic} has {identity.partitions} partitions and {accepted.topic} "
+                f"{accepted.partitions}: dedup writes the ids of accepted partition n to changelog "
+                f"partition n. Delete {self.topic} (the worker creates it again, empty) or give it "
+                f"{accepted.partitions} partitions."
+            )
         self._identity = identity
 
     @property

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from streams.admin import BrokerUnavailable
-from streams.dedup_changelog import SeenChangelog
+from streams.dedup_changelog import ChangelogMismatch, SeenChangelog
 from streams.dedup_store import DedupStore
 from streams.history_index import HistoryIndex
 from streams.pipeline import fault
@@ -56,14 +56,17 @@ class Worker:
             try:
                 found = await describe(self._bootstrap, [topic, changelog])
                 if topic in found and changelog in found:
+                    self.dedup_changelog.bind(found[changelog], found[topic])
                     self.dedup_store.bind(found[topic])
-                    self.dedup_changelog.bind(found[changelog])
                     log.info("worker: dedup store bound to %s (topic id %s)", topic, found[topic].topic_id)
                     return
                 missing = [name for name in (topic, changelog) if name not in found]
                 log.warning("worker: %s does not exist; looking again in 2 s", " and ".join(missing))
             except BrokerUnavailable as exc:
                 log.warning("worker: %s; looking again in 2 s", exc)
+            except ChangelogMismatch as exc:
+                # The loops do not start (the worker is not ready) until an operator fixes it.
+                log.error("worker: %s Looking again in 2 s.", exc)
             except Exception:
                 # Nothing may end the pipeline task here: the loops would never start.
                 log.exception("worker: cannot look up %s; looking again in 2 s", topic)

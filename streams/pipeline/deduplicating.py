@@ -141,7 +141,9 @@ class DedupStage:
             assert event_id is not None and cm_id is not None
             if seen is None:
                 known[event_id] = (m.offset, 1)
-                first[event_id] = m.offset
+            # Also when seen at this very offset: a batch read again after an aborted transaction,
+            # whose changelog record was never committed, must write it now.
+            first[event_id] = m.offset
             arrived = h.get(ARRIVED_HEADER)
             carried = [(ARRIVED_HEADER, arrived)] if arrived else None
             out.append(Out(validated, cm_id, value, headers=carried))

@@ -13,7 +13,16 @@ import pytest
 
 from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER
 from schemas.topics import Topics
-from streams.dedup_changelog import IDS_PER_RECORD, Restored, SeenBatch, decode, encode_all
+from streams.dedup_changelog import (
+    IDS_PER_RECORD,
+    ChangelogMismatch,
+    ChangelogNotBound,
+    Restored,
+    SeenBatch,
+    SeenChangelog,
+    decode,
+    encode_all,
+)
 from streams.dedup_store import DedupStore
 from streams.pipeline import deduplicating
 from streams.pipeline.deduplicating import DedupStage
@@ -102,7 +111,7 @@ async def test_a_copy_is_dropped_and_its_count_goes_to_the_changelog(tmp_path: P
     assert decode(outs[-1].value or b"").copies == {"e1": 3}
 
 
-async def test_a_batch_read_again_after_an_abort_is_sent_again_without_a_changelog_change(
+async def test_a_batch_read_again_after_an_abort_is_sent_again_with_its_changelog_record(
     tmp_path: Path,
 ) -> None:
     changelog, clock = FakeChangelog(), [T0]
@@ -110,7 +119,9 @@ async def test_a_batch_read_again_after_an_abort_is_sent_again_without_a_changel
     await dedup.process(0, [accepted(0, opened("e1"))])  # its transaction aborted: not committed
     dedup.forget({0})
     outs = await dedup.process(0, [accepted(0, opened("e1"))])
-    assert topics_of(outs) == ["events.validated"]
+    assert topics_of(outs) == ["events.validated", "dedup.seen"]
+    # The aborted record never reached the changelog: the new one carries the id.
+    assert decode(outs[-1].value or b"").first == {"e1": 0}
 
 
 async def test_a_new_machine_restores_the_ids_from_the_changelog_and_drops_a_copy(tmp_path: Path) -> None:
@@ -206,3 +217,16 @@ def test_a_big_batch_goes_to_the_changelog_in_records_of_bounded_size() -> None:
         ACCEPTED_ID, 1, {"x" * 120 + f"{i:08d}": 10**12 + i for i in range(IDS_PER_RECORD)}, {}
     )
     assert len(encode_all(longest)[0]) < 1_000_000
+
+
+def test_a_changelog_with_other_partitions_than_the_accepted_topic_is_refused() -> None:
+    changelog = SeenChangelog("127.0.0.1:1", TOPICS.dedup_seen)
+    accepted_topic = TopicIdentity("cluster", TOPICS.accepted, ACCEPTED_ID, partitions=4, replicas=1)
+    with pytest.raises(ChangelogMismatch, match="has 2 partitions"):
+        changelog.bind(
+            TopicIdentity("cluster", TOPICS.dedup_seen, "c", partitions=2, replicas=1), accepted_topic
+        )
+    with pytest.raises(ChangelogNotBound):
+        assert changelog.topic_id
+    changelog.bind(TopicIdentity("cluster", TOPICS.dedup_seen, "c", partitions=4, replicas=1), accepted_topic)
+    assert changelog.topic_id == "c"
