@@ -20,7 +20,7 @@ EVENTS = 4000
 
 async def run(sc: Scenario) -> None:
     url = sqlite_url(sc.dir)
-    shared = {"CAMPAIGNS_DEDUP_DIR": str(sc.dir / "dedup"), "CAMPAIGNS_BATCH_MAX_RECORDS": "150"}
+    shared = {"CAMPAIGNS_BATCH_MAX_RECORDS": "150"}  # each worker its own dedup directory (harness)
     first = sc.worker("worker-a", **shared)
     second = sc.worker("worker-b", **shared)
     await sc.prepare()

@@ -380,7 +380,9 @@ class Scenario:
     # -- processes -----------------------------------------------------------------------------
 
     def worker(self, name: str = "worker", **extra: str) -> Process:
-        extra.setdefault("CAMPAIGNS_DEDUP_DIR", str(self.dir / "dedup"))
+        """A worker process; each name its own dedup directory, as on a machine of its own (the
+        seen ids follow the partitions through the changelog topic), kept across its restarts."""
+        extra.setdefault("CAMPAIGNS_DEDUP_DIR", str(self.dir / f"{name}-dedup"))
         return worker(self.topics.prefix, self.dir, name=name, **extra)
 
     def sink(self, database_url: str, **extra: str) -> Process:

@@ -34,8 +34,8 @@ def assignments(log_text: str) -> dict[str, list[list[int]]]:
 async def run(sc: Scenario) -> None:
     url = sqlite_url(sc.dir)
     small = {"CAMPAIGNS_BATCH_MAX_RECORDS": "150"}
-    first = sc.worker("worker-a", CAMPAIGNS_DEDUP_DIR=str(sc.dir / "dedup-a"), **small)
-    second = sc.worker("worker-b", CAMPAIGNS_DEDUP_DIR=str(sc.dir / "dedup-b"), **small)
+    first = sc.worker("worker-a", **small)  # each its own dedup directory (the harness's default)
+    second = sc.worker("worker-b", **small)
     await sc.prepare()
     await sc.start("worker-a", first)
     await sc.start("sink", sc.sink(url))

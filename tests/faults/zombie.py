@@ -37,7 +37,6 @@ def took_over(log_text: str) -> list[set[int]]:
 async def run(sc: Scenario) -> None:
     url = sqlite_url(sc.dir)
     shared = {
-        "CAMPAIGNS_DEDUP_DIR": str(sc.dir / "dedup"),
         "CAMPAIGNS_BATCH_MAX_RECORDS": "150",
         "CAMPAIGNS_TRANSACTION_TIMEOUT_MS": TRANSACTION_TIMEOUT_MS,
     }
