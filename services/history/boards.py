@@ -3,6 +3,8 @@ manager belonged that day (the org, as the live board does), named, in the live 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -10,7 +12,7 @@ from typing import Any
 
 from schemas import SHANGHAI
 from services.history.moments import LedgerHistory
-from services.history.places import Moment, Place
+from services.history.places import Moment, Packed, Place
 from services.readmodel import RankingNotOffered
 from services.readmodel.board import Board
 from streams.core.org import NOWHERE, Unit
@@ -19,6 +21,7 @@ from streams.core.rules import Competition, RankingKind
 
 @dataclass(frozen=True)
 class PastBoard:
+    board: Board
     competition: Competition
     ranking: RankingKind
     at: datetime
@@ -39,7 +42,7 @@ def past_board(
     heads = board.headcounts(day) if ranking == "sub_branch_per_head" else None
     places = moment.board(ranking, comp.tie_break, heads)
     homes: Mapping[str, Unit] = _Homes(board, moment, places, day) if ranking == "customer_manager" else {}
-    return PastBoard(comp, ranking, at, day, places, homes)
+    return PastBoard(board, comp, ranking, at, day, places, homes)
 
 
 class _Homes(Mapping[str, Unit]):
@@ -75,10 +78,7 @@ def instant(at: datetime) -> str:
 
 def in_unit(past: PastBoard, place: Place, sub_branch: str | None, team: str | None) -> bool:
     if past.ranking == "customer_manager":
-        home = past.homes.get(place.unit_id, NOWHERE)
-        return (sub_branch is None or home.sub_branch_id == sub_branch) and (
-            team is None or home.team_id == team
-        )
+        return _matches(past.homes.get(place.unit_id, NOWHERE), sub_branch, team)
     if sub_branch is not None and past.ranking in ("sub_branch_total", "sub_branch_per_head"):
         return place.unit_id == sub_branch
     if team is not None and past.ranking == "team":
@@ -89,7 +89,61 @@ def in_unit(past: PastBoard, place: Place, sub_branch: str | None, team: str | N
 def picked(past: PastBoard, sub_branch: str | None, team: str | None) -> Sequence[Place]:
     if sub_branch is None and team is None:
         return past.places
+    if isinstance(past.places, Packed):
+        # A sub-branch's managers out of ten thousand: found by their rows, not by reading every
+        # row. Candidates: those the org places there that day, and those it places nowhere
+        # (they count where they earned most, checked by in_unit).
+        org = _org_that_day(past.board, past.day)
+        candidates = org.members(sub_branch, team) | (set(past.places.managers()) - org.placed)
+        found = sorted(i for cm_id in candidates if (i := past.places.index_of(cm_id)) is not None)
+        return [p for p in (past.places[i] for i in found) if in_unit(past, p, sub_branch, team)]
     return [p for p in past.places if in_unit(past, p, sub_branch, team)]
+
+
+def _matches(unit: Unit, sub_branch: str | None, team: str | None) -> bool:
+    return (sub_branch is None or unit.sub_branch_id == sub_branch) and (team is None or unit.team_id == team)
+
+
+class _OrgDay:
+    """Where the org places each manager on one day, and the members of each unit asked about."""
+
+    def __init__(self, board: Board, day: date) -> None:
+        self.units = {cm_id: board.org.unit_of(cm_id, day) for cm_id in board.org.managers()}
+        self.placed = frozenset(cm_id for cm_id, unit in self.units.items() if unit != NOWHERE)
+        self._members: dict[tuple[str | None, str | None], frozenset[str]] = {}
+
+    def members(self, sub_branch: str | None, team: str | None) -> frozenset[str]:
+        found = self._members.get((sub_branch, team))
+        if found is None:
+            found = self._members[(sub_branch, team)] = frozenset(
+                cm_id
+                for cm_id, unit in self.units.items()
+                if unit != NOWHERE and _matches(unit, sub_branch, team)
+            )
+        return found
+
+
+# The org on a day, held until the org changes: `Board.unit_names()` hands back the same dict
+# until then (the board drops it on every org change), so holding that dict tells whether the org
+# moved on. A month of days is held (about a megabyte a day for 10,000 managers): a replay and the
+# 晨会 ask about one or two, a month's questions about at most 31.
+_ORG_DAYS_KEEP = 31
+_org_days: OrderedDict[tuple[int, date], tuple[dict[str, str], _OrgDay]] = OrderedDict()
+_org_days_lock = threading.Lock()
+
+
+def _org_that_day(board: Board, day: date) -> _OrgDay:
+    token = board.unit_names()
+    with _org_days_lock:
+        held = _org_days.get((id(board), day))
+        if held is not None and held[0] is token:
+            _org_days.move_to_end((id(board), day))
+            return held[1]
+        found = _OrgDay(board, day)
+        _org_days[(id(board), day)] = (token, found)
+        while len(_org_days) > _ORG_DAYS_KEEP:
+            _org_days.popitem(last=False)
+        return found
 
 
 def name_of(board: Board, ranking: RankingKind, unit_id: str) -> str:

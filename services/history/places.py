@@ -198,8 +198,17 @@ class Packed(Sequence[Place]):
     """The customer-manager board ranked by points, then first_reached, then id: ten thousand
     managers are one list comprehension and one sort of ints; places are made when read."""
 
-    def __init__(self, packed: list[int], cms: list[str], cm_at: array[int]) -> None:
-        self._packed, self._cms, self._cm_at = packed, cms, cm_at
+    def __init__(
+        self,
+        packed: list[int],
+        keys: Keys,
+        place: array[int],
+        cm_at: array[int],
+        sums: array[int],
+        reached: array[int],
+    ) -> None:
+        self._packed, self._cms, self._cm_index, self._cm_at = packed, keys.cms, keys.cm_index, cm_at
+        self._id_place, self._sums, self._reached = place, sums, reached  # per manager
 
     @classmethod
     def of(cls, moment: Moment) -> Packed:
@@ -224,7 +233,23 @@ class Packed(Sequence[Place]):
             if r != ABSENT
         ]
         packed.sort()
-        return cls(packed, keys.cms, cm_at)
+        return cls(packed, keys, place, cm_at, sums, reached)
+
+    def managers(self) -> list[str]:
+        """Every manager the history knows (a superset of the board's)."""
+        return self._cms
+
+    def index_of(self, cm_id: str) -> int | None:
+        """The manager's row, found by bisection; None when not on the board."""
+        cm = self._cm_index.get(cm_id)
+        if cm is None or cm >= len(self._sums) or cm >= len(self._id_place):
+            return None
+        reached = self._reached[cm]
+        if reached == ABSENT:
+            return None
+        row = ((-self._sums[cm]) << _POINTS_SHIFT) + ((reached + _AT_OFFSET) << _ID_BITS) + self._id_place[cm]
+        i = bisect_left(self._packed, row)
+        return i if i < len(self._packed) and self._packed[i] == row else None
 
     def __len__(self) -> int:
         return len(self._packed)

@@ -17,7 +17,9 @@ made into the route's JSON page with the org's names and units. 500 instants dra
 the month, asked one at a time in that order: `board_as_of_p50_ms`, `board_as_of_p99_ms`, and
 `board_as_of_first_ms` (the first of them alone). `board_as_of_cold_first_ms` is a question to a
 second history that has prepared nothing, as in an API process that just started and had not
-finished preparing: it pays the whole build.
+finished preparing: it pays the whole build. Then 500 more instants, each with `sub_branch=` (one
+of the 100, in turn), as a sub-branch's screen and 晨会 ask: `board_as_of_sub_branch_p50_ms` and
+`board_as_of_sub_branch_p99_ms`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ KEYS = (
     "board_as_of_p99_ms",
     "board_as_of_first_ms",
     "board_as_of_cold_first_ms",
+    "board_as_of_sub_branch_p50_ms",
+    "board_as_of_sub_branch_p99_ms",
 )
 
 
@@ -93,10 +97,10 @@ def main() -> None:
         board.set_competitions([competition()])
         board.org = org(managers)
 
-        def question(history: LedgerHistory, at: datetime) -> float:
+        def question(history: LedgerHistory, at: datetime, sub_branch: str | None = None) -> float:
             t = time.perf_counter()
             past = past_boards.past_board(history, board, "bench-awards", "customer_manager", at)
-            rows = past_boards.picked(past, None, None)
+            rows = past_boards.picked(past, sub_branch, None)
             body = past_boards.page(board, past, rows[:50], len(rows))
             json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             elapsed = (time.perf_counter() - t) * 1000
@@ -114,6 +118,12 @@ def main() -> None:
         results["board_as_of_p50_ms"] = percentile(timings, 50)
         results["board_as_of_first_ms"] = timings[0]
         results["board_as_of_cold_first_ms"] = question(LedgerHistory(store), FEB + timedelta(days=14))
+        scoped = [
+            question(history, FEB + timedelta(seconds=rng.randrange(month)), f"sb-{i % 100:03d}")
+            for i in range(QUESTIONS)
+        ]
+        results["board_as_of_sub_branch_p50_ms"] = percentile(scoped, 50)
+        results["board_as_of_sub_branch_p99_ms"] = percentile(scoped, 99)
         store.close()
     finally:
         with admin.connect() as conn:

@@ -15,11 +15,16 @@ from typing import Any
 
 import pytest
 
+from services.history import boards as past_boards
 from services.history.moments import LedgerHistory
-from services.history.places import Totals, rank_totals
+from services.history.places import Packed, Totals, rank_totals
+from services.readmodel import Board
 from services.store import Store
 from services.store import ledger_history as sql
 from streams.core.rules import DEFAULT_TIE_BREAK
+from streams.core.templates import load_template
+from tests.support.events import joined
+from tests.support.records import org_record
 
 pytestmark = pytest.mark.integration
 
@@ -159,3 +164,40 @@ def test_a_backfill_rebuilds_instead_of_patching(store: Store) -> None:
     store.add_ledger_entries(month(rng, 200, first=5000))
     assert agree(store, history, [START + timedelta(days=5), START + 20 * STEP]) == 2
     assert history._watches["c1"].timeline is not before
+
+
+def test_a_sub_branch_or_team_filter_picks_the_rows_a_full_read_would(store: Store) -> None:
+    rng = random.Random(11)
+    store.add_ledger_entries(month(rng, 400))
+    board = Board()
+    comp = load_template("feb_account_opening").model_copy(
+        update={"id": "c1", "status": "published", "tie_break": list(DEFAULT_TIE_BREAK)}
+    )
+    board.set_competitions([comp])
+    for i in range(20):  # cm20..cm29 are not in the org: they count where they earned most
+        board.put_org(*org_record(joined(f"cm{i}", f"sb{i % 3}", event_id=f"sb-{i}")))
+        board.put_org(*org_record(joined(f"cm{i}", f"t{i % 2 + 1}", event_id=f"t-{i}", kind="team")))
+    # cm0 moves to sb2 from 5 December: the board of the 6th has it there
+    board.put_org(*org_record(joined("cm0", "sb2", event_id="sb-0-moved", effective="2026-12-05")))
+    history = LedgerHistory(store, step=STEP)
+    for at in (START + timedelta(days=2, hours=7), START + timedelta(days=5, hours=20)):
+        past = past_boards.past_board(history, board, "c1", "customer_manager", at)
+        assert isinstance(past.places, Packed)  # the board whose filter looks rows up
+        for sub_branch, team in (
+            ("sb0", None),
+            ("sb2", None),
+            (None, "t1"),
+            ("sb1", "t2"),
+            ("sb-none", None),
+        ):
+            every_row = [p for p in past.places if past_boards.in_unit(past, p, sub_branch, team)]
+            assert past_boards.picked(past, sub_branch, team) == every_row, (at, sub_branch, team)
+        assert past_boards.picked(past, "sb2", None) != past_boards.picked(past, "sb0", None)
+    assert past.homes["cm0"].sub_branch_id == "sb2"
+    # the org changes after the question: the next one sees it
+    board.put_org(*org_record(joined("cm1", "sb2", event_id="sb-1-moved", effective="2026-12-01")))
+    past = past_boards.past_board(
+        history, board, "c1", "customer_manager", START + timedelta(days=5, hours=20)
+    )
+    assert "cm1" in [p.unit_id for p in past_boards.picked(past, "sb2", None)]
+    assert "cm1" not in [p.unit_id for p in past_boards.picked(past, "sb1", None)]
