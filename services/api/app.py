@@ -43,7 +43,7 @@ from services.api.routes import (
     verify,
 )
 from services.awards import closing, runs
-from services.history.ahead import keep_ahead
+from services.history.ahead import keep_ahead, worth_holding
 from services.history.moments import LedgerHistory
 from services.publisher import Publisher
 from services.readmodel import ReadModel
@@ -123,7 +123,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             keep_ahead(
                 history,
                 lambda: read_model.ready,
-                lambda: [c.id for c in read_model.competitions() if c.status != "draft"],
+                lambda: worth_holding(read_model.competitions(), read_model.board.today, history.capacity),
             ),
             name="history-ahead",
         )

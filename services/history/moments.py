@@ -17,14 +17,16 @@ on PostgreSQL, SQLite's read transaction), so an entry is either in what was bui
 new arrivals of a later look, never both. More than `rebuild_over` arrivals at once (a backfill)
 rebuild the competition from one read instead.
 
-Memory: per competition at most `keep` spans (a step's checkpoint: 16 bytes per manager and unit;
-its entries: 20 bytes each); the oldest go first, and an instant before the first held span is
-summed in the database (correct, slow, not held).
+Memory: at most `competitions` competitions (the least recently asked let go first, read again
+when asked), each with at most `keep` spans (a step's checkpoint: 16 bytes per manager and unit;
+its entries: 20 bytes each); the oldest spans go first, and an instant before the first held
+span is summed in the database (correct, slow, not held).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -62,6 +64,7 @@ class LedgerHistory:
         keep: int = 62 * 8,
         overlap: timedelta = timedelta(minutes=5),
         rebuild_over: int = 50_000,
+        competitions: int = 24,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -69,17 +72,26 @@ class LedgerHistory:
         self._keep = keep
         self._overlap = overlap
         self._rebuild_over = rebuild_over
-        self._watches: dict[str, _Watch] = {}
-        self._lock = threading.Lock()  # routes call from FastAPI's thread pool
+        self._competitions = max(1, competitions)
+        # Routes call from FastAPI's thread pool: one lock per competition (a long first read of one
+        # does not hold up questions about another), and one for the two dicts.
+        self._watches: OrderedDict[str, _Watch] = OrderedDict()  # least recently asked first
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def capacity(self) -> int:
+        """How many competitions are held at most."""
+        return self._competitions
 
     def prepare(self, competition_id: str) -> None:
         """Read the competition's ledger into memory (if not held yet) and take in what arrived."""
-        with self._lock:
+        with self._guard(competition_id):
             self._current(competition_id)
 
     def moment(self, competition_id: str, at: datetime) -> Moment:
         """Per (manager, sub-branch, team): points from entries with occurred_at <= at."""
-        with self._lock:
+        with self._guard(competition_id):
             timeline = self._current(competition_id)
             found = timeline.totals(micros(at))
             keys = timeline.keys
@@ -104,15 +116,24 @@ class LedgerHistory:
     def change_times(self, competition_id: str, start: datetime, end: datetime) -> list[datetime]:
         return sql.change_times(self._store, competition_id, start, end)
 
+    def _guard(self, competition_id: str) -> threading.Lock:
+        with self._lock:
+            found = self._locks.get(competition_id)
+            if found is None:
+                found = self._locks[competition_id] = threading.Lock()
+            return found
+
     def _current(self, competition_id: str) -> Timeline:
+        """The competition's timeline, up to date; the caller holds its lock."""
         now = self._clock()
-        with sql.snapshot(self._store) as view:
+        with self._lock:
             watch = self._watches.get(competition_id)
+        with sql.snapshot(self._store) as view:
             since = now - self._overlap if watch is None else watch.looked_at - self._overlap
             arrived = view.arrivals(competition_id, since)
             if watch is None:
                 # Everything visible now is in the build, the overlap's arrivals included.
-                watch = self._watches[competition_id] = _Watch(now, self._build(view, competition_id))
+                watch = _Watch(now, self._build(view, competition_id))
             else:
                 new = [a for a in arrived if a[0] not in watch.seen]
                 if len(new) > self._rebuild_over:
@@ -122,6 +143,11 @@ class LedgerHistory:
                         watch.timeline.insert(at, (cm_id, sub_branch_id, team_id), points)
             watch.looked_at = now
             watch.seen = {a[0] for a in arrived}
+        with self._lock:  # held: the most recently asked; let go: the least, beyond the bound
+            self._watches[competition_id] = watch
+            self._watches.move_to_end(competition_id)
+            while len(self._watches) > self._competitions:
+                self._watches.popitem(last=False)
         return watch.timeline
 
     def _build(self, view: sql.Snapshot, competition_id: str) -> Timeline:

@@ -201,3 +201,24 @@ def test_a_sub_branch_or_team_filter_picks_the_rows_a_full_read_would(store: Sto
     )
     assert "cm1" in [p.unit_id for p in past_boards.picked(past, "sb2", None)]
     assert "cm1" not in [p.unit_id for p in past_boards.picked(past, "sb1", None)]
+
+
+def test_competitions_beyond_the_bound_are_let_go_and_read_again(store: Store) -> None:
+    rng = random.Random(21)
+    first = month(rng, 120)
+    second = [
+        {**e, "entry_id": f"x{e['entry_id']}", "competition_id": "c2"} for e in month(rng, 120, first=500)
+    ]
+    store.add_ledger_entries(first + second)
+    history = LedgerHistory(store, step=STEP, competitions=1)
+    at = START + timedelta(days=4, hours=5)
+    for competition_id, entries in (("c1", first), ("c2", second), ("c1", first)):
+        expected: Totals = {}
+        for e in entries:
+            if e["occurred_at"] <= at:
+                key = (e["cm_id"], e["sub_branch_id"], e["team_id"])
+                points, last = expected.get(key, (0, 0))
+                cents = int(e["points"] * 100)
+                expected[key] = (points + cents, max(last, int(e["occurred_at"].timestamp()) * 1_000_000))
+        assert history.totals_at(competition_id, at) == expected, competition_id
+        assert list(history._watches) == [competition_id]
