@@ -140,6 +140,8 @@ def _score(
     entries = (
         _event_entries(state, book, ctx, deltas, labels, event, arrival, notes, details) if deltas else []
     )
+    if not ctx.final.rewards and not book.held and not book.challenges:
+        return entries  # no badges to keep up to date (_rewards would say the same)
     version = ctx.at(event.occurred_at) or ctx.final
     return entries + _rewards(state, book, ctx, event.occurred_at, version.version, arrival)
 

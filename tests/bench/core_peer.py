@@ -8,6 +8,10 @@ and each of their states turned to its JSON dict, as the stage does before packi
 scoring alone: reading the canonical event, `apply`, the ledger entries' dicts, the standings'
 dicts and the states' dicts; not the broker, not the JSON text or the compression. Prints µs per
 event and one JSON line for scripts; checks every standing against the job's answer.
+
+`--demo`: the demo's contests (services/demo/competitions.py, as of the day the issue was measured)
+are scored beside the job's, as under `make run`: three of them take account openings too, so each
+line is indexed by four books.
 """
 
 from __future__ import annotations
@@ -17,17 +21,19 @@ import json
 import sys
 import time
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from schemas.errors import Rejection
 from schemas.validate import parse_event
+from services.demo.competitions import demo_competitions
 from streams.core import parse_competition
 from streams.core.partition import PartitionScorer, Record
 from streams.core.rules import Competition
-from tests.bench.peer_job import competition_definition, expected_totals, lines
+from tests.bench.peer_job import COMPETITION_ID, competition_definition, expected_totals, lines
 
 PARTITIONS = 4
+DEMO_DAY = date(2026, 12, 4)
 NOW = datetime(2026, 2, 20, tzinfo=UTC)  # inside the window: nothing is late
 
 
@@ -42,12 +48,11 @@ class NoHistory:
 
 
 class Definitions:
-    def __init__(self, competition: Competition) -> None:
-        self.competition = competition
+    def __init__(self, competitions: list[Competition]) -> None:
+        self.known = {(c.id, c.version, c.status): c for c in competitions}
 
     def definition(self, competition_id: str, version: int, status: str) -> Competition | None:
-        c = self.competition
-        return c if (c.id, c.version, c.status) == (competition_id, version, status) else None
+        return self.known.get((competition_id, version, status))
 
 
 def _clock(record: Record) -> datetime:
@@ -72,10 +77,10 @@ def validated(count: int) -> list[list[Record]]:
 
 
 async def run(
-    parts: list[list[Record]], batch: int, competition: Competition
+    parts: list[list[Record]], batch: int, competitions: list[Competition]
 ) -> tuple[float, int, dict[str, Decimal]]:
-    pin = {f"{competition.id}:{competition.version}": competition.status}
-    scorers = [PartitionScorer(NoHistory(), Definitions(competition), pinned=dict(pin)) for _ in parts]
+    pin = {f"{c.id}:{c.version}": c.status for c in competitions}
+    scorers = [PartitionScorer(NoHistory(), Definitions(competitions), pinned=dict(pin)) for _ in parts]
     entries = 0
     totals: dict[str, Decimal] = {}
     cpu = time.process_time()
@@ -91,7 +96,8 @@ async def run(
                 entry.to_dict()
             snapshot = scorer.snapshot(outcome.dirty)
             for standing in snapshot.standings:
-                totals[standing["cm_id"]] = Decimal(standing["points"])
+                if standing["competition_id"] == COMPETITION_ID:
+                    totals[standing["cm_id"]] = Decimal(standing["points"])
             for state in snapshot.states:
                 state.to_dict()
     return time.process_time() - cpu, entries, totals
@@ -99,18 +105,23 @@ async def run(
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    count = int(args[0]) if args else 100_000
-    batch = int(args[1]) if len(args) > 1 else 1000
+    numbers = [int(a) for a in args if a.isdigit()]
+    count = numbers[0] if numbers else 100_000
+    batch = numbers[1] if len(numbers) > 1 else 1000
+    demo = "--demo" in args
     raw = lines(count)
     parts = validated(count)
     events = sum(len(p) for p in parts)
-    competition = parse_competition(competition_definition())
-    cpu, entries, totals = asyncio.run(run(parts, batch, competition))
+    competitions = [parse_competition(competition_definition())]
+    if demo:
+        competitions += demo_competitions(DEMO_DAY)
+    cpu, entries, totals = asyncio.run(run(parts, batch, competitions))
     expected = expected_totals(raw)
     assert totals == expected, "standings differ from the job's answer"
     us = cpu * 1e6 / events
     print(
-        f"core alone, peer job ({len(expected)} managers, {PARTITIONS} partitions, batches of {batch} "
+        f"core alone, peer job{' and the demo contests' if demo else ''} ({len(expected)} managers, "
+        f"{PARTITIONS} partitions, batches of {batch} "
         f"per partition): {events} events, {entries} entries, {cpu:.2f} CPU s = {us:.1f} µs per event"
     )
     print(
@@ -119,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 "events": events,
                 "entries": entries,
                 "cpu_s": round(cpu, 3),
+                "competitions": len(competitions),
                 "core_peer_us_per_event": round(us, 1),
             }
         )

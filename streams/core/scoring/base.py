@@ -44,7 +44,7 @@ class Context:
         return unit
 
 
-@dataclass
+@dataclass(slots=True)
 class BucketValue:
     """A bucket's contribution: points per (component, unit), plus what standings need for tie-breaks."""
 
@@ -65,7 +65,7 @@ class BucketValue:
         self.metrics[metric] = self.metrics.get(metric, 0) + n
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Touch:
     buckets: frozenset[str]
     note: tuple[str, str] | None = None  # (component, reason) describing the event's own item

@@ -35,21 +35,21 @@ LABEL = {
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scored:
     points: Decimal
     clawed: bool
     metrics: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cached:
     moment: datetime
     version: Competition | None
     scored: Scored | None
 
 
-@dataclass
+@dataclass(slots=True)
 class DayAgg:
     unit: Unit
     contrib: dict[str, Cached] = field(default_factory=dict)  # items that count

@@ -31,6 +31,11 @@ SEGMENT_ZH = {
 }
 
 
+_TYPES = {t.value: t for t in AccountType}
+_SEGMENTS = {t.value: t for t in Segment}
+_CHANNELS = {t.value: t for t in Channel}
+
+
 class Opening(NamedTuple):
     """What scoring needs of an account.opened event (the earliest one per account)."""
 
@@ -58,8 +63,9 @@ class OpeningScorer(DailyScorer):
         self.openings: dict[str, Opening] = {}  # account -> earliest opening
         self.closings: dict[str, list[Closing]] = {}
         # each opening as `dump` writes it, kept beside it: a changed manager's state is written
-        # every batch, and turning every opening to JSON again each time cost more than scoring
-        self._rows: dict[str, list[Any]] = {}
+        # every batch, and turning every opening to JSON again each time cost more than scoring.
+        # Tuples: the collector stops tracking a tuple of plain values, not a list.
+        self._rows: dict[str, tuple[Any, ...]] = {}
 
     def observe(self, event: Envelope, ctx: Context, explain: bool = True) -> Touch:
         if isinstance(event, AccountOpened):
@@ -112,7 +118,7 @@ class OpeningScorer(DailyScorer):
     def dump(self) -> Any:
         rows = self._rows
         return {
-            "open": [rows[a] for a in self.openings],  # shared rows: readers only encode them
+            "open": [list(rows[a]) for a in self.openings],
             "close": [
                 [a, micros(c.occurred_at), c.event_id, c.kind.value]
                 for a, cs in self.closings.items()
@@ -121,17 +127,22 @@ class OpeningScorer(DailyScorer):
         }
 
     def load(self, raw: Any) -> None:
-        for a, at, eid, type_, segment, channel, new_firm, sub_branch in raw["open"]:
+        # A partition's states are loaded at every assignment: the vocabularies are looked up in
+        # dicts (the Enum call only to raise on a value it does not know), and each row is kept
+        # as read when it is already what dump would write.
+        for row in raw["open"]:
+            a, at, eid, type_, segment, channel, new_firm, sub_branch = row
             opening = self.openings[a] = Opening(
                 moment_of(at),
                 eid,
-                AccountType(type_),
-                Segment(segment),
-                Channel(channel),
+                _TYPES.get(type_) or AccountType(type_),
+                _SEGMENTS.get(segment) or Segment(segment),
+                _CHANNELS.get(channel) or Channel(channel),
                 bool(new_firm),
                 sub_branch,
             )
-            self._rows[a] = _row(a, opening)
+            written = type(at) is int and type(new_firm) is int and new_firm in (0, 1)
+            self._rows[a] = tuple(row) if written else _row(a, opening)
         for a, at, eid, kind in raw["close"]:
             self.closings.setdefault(a, []).append(Closing(moment_of(at), eid, CloseKind(kind)))
         self.reanchor()
@@ -181,9 +192,9 @@ class OpeningScorer(DailyScorer):
         return False
 
 
-def _row(account: str, o: Opening) -> list[Any]:
+def _row(account: str, o: Opening) -> tuple[Any, ...]:
     """An opening as the state's JSON holds it."""
-    return [
+    return (
         account,
         micros(o.occurred_at),
         o.event_id,
@@ -192,4 +203,4 @@ def _row(account: str, o: Opening) -> list[Any]:
         o.channel.value,
         int(o.new_firm),
         o.sub_branch_id,
-    ]
+    )
