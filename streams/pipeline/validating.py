@@ -47,17 +47,20 @@ class ValidateStage:
                 )
                 out.append(Out(self._topics.dead_letters, m.key, letter.value, headers=letter.headers()))
                 continue
+            cm = cm_id.encode()
             out.append(
                 Out(
                     self._topics.accepted,
                     # Keyed by manager, like every topic after it: a manager's events keep their
                     # order end to end (the core folds balances in as_of order), and copies of
                     # one event, which name the same manager, still meet in one dedup partition.
-                    cm_id.encode(),
-                    event.model_dump_json().encode(),
+                    cm,
+                    # The canonical JSON as bytes straight from pydantic's serializer (what
+                    # model_dump_json returns decoded to str).
+                    event.__pydantic_serializer__.to_json(event),
                     headers=[
                         (EVENT_ID_HEADER, event.event_id.encode()),
-                        (CM_HEADER, cm_id.encode()),
+                        (CM_HEADER, cm),
                         (TYPE_HEADER, event.type.encode()),
                         # When it reached the platform (events.raw is LogAppendTime): the only
                         # clock that decides whether an entry is late (streams/core/lateness.py).
