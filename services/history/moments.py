@@ -95,10 +95,11 @@ class LedgerHistory:
             timeline = self._current(competition_id)
             found = timeline.totals(micros(at))
             keys = timeline.keys
+            order = keys.id_order()
         if found is None:  # before the spans held: summed in the database, not kept
             shares = sql.shares_between(self._store, competition_id, None, at, include_end=True)
             return Moment.of({(cm, sb, team): (points, last) for cm, sb, team, points, last in shares})
-        return Moment(keys, *found)
+        return Moment(keys, *found, order)
 
     def totals_at(self, competition_id: str, at: datetime) -> Totals:
         return self.moment(competition_id, at).totals()

@@ -142,9 +142,18 @@ class Moment:
     """The totals at one instant as arrays over the history's key numbering (`count` keys, each
     with its points and its latest event time, ABSENT when it had no entry by then)."""
 
-    def __init__(self, keys: Keys, sums: array[int], reached: array[int]) -> None:
+    def __init__(
+        self,
+        keys: Keys,
+        sums: array[int],
+        reached: array[int],
+        order: tuple[array[int], array[int]] | None = None,
+    ) -> None:
         self.keys, self.sums, self.reached = keys, sums, reached
         self.count = len(sums)
+        # The managers' id order as of the moment: taken where the keys cannot change meanwhile
+        # (a manager added while the order was being sorted would be missing from a later board).
+        self.order = keys.id_order() if order is None else order
 
     @classmethod
     def of(cls, totals: Mapping[Key, tuple[int, int]]) -> Moment:
@@ -213,7 +222,7 @@ class Packed(Sequence[Place]):
     @classmethod
     def of(cls, moment: Moment) -> Packed:
         keys = moment.keys
-        place, cm_at = keys.id_order()
+        place, cm_at = moment.order
         sums, reached = moment.sums, moment.reached
         if not keys.one_per_cm:  # a manager who earned in several units: one row for all of them
             ncms = len(place)
