@@ -100,6 +100,19 @@ def picked(past: PastBoard, sub_branch: str | None, team: str | None) -> Sequenc
     return [p for p in past.places if in_unit(past, p, sub_branch, team)]
 
 
+def sub_branches(past: PastBoard) -> dict[str, str | None]:
+    """Each manager on a customer-manager board -> the sub-branch it counts in that day (as
+    `homes`, with the org's units for the day looked up once for all)."""
+    units = _org_that_day(past.board, past.day).units
+    out: dict[str, str | None] = {}
+    for place in past.places:
+        unit = units.get(place.unit_id, NOWHERE)
+        out[place.unit_id] = (
+            past.homes[place.unit_id].sub_branch_id if unit == NOWHERE else unit.sub_branch_id
+        )
+    return out
+
+
 def _matches(unit: Unit, sub_branch: str | None, team: str | None) -> bool:
     return (sub_branch is None or unit.sub_branch_id == sub_branch) and (team is None or unit.team_id == team)
 

@@ -11,7 +11,7 @@ from typing import Any
 import xlsxwriter  # type: ignore[import-untyped]
 
 from schemas import SHANGHAI
-from services.history.boards import past_board
+from services.history.boards import past_board, sub_branches
 from services.history.moments import LedgerHistory
 from services.history.morning import Morning, NewBadge, morning
 from services.readmodel.board import Board
@@ -31,7 +31,7 @@ def build(
 ) -> Morning:
     after = past_board(history, board, competition_id, "customer_manager", close_of(day))
     before = past_board(history, board, competition_id, "customer_manager", close_of(day - timedelta(days=1)))
-    members = {cm: unit.sub_branch_id for cm, unit in after.homes.items()}
+    members = sub_branches(after)
     earned = [
         NewBadge(s.cm_id, b.name, b.kind, b.at) for s in board.standings(competition_id) for b in s.badges
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -218,6 +218,7 @@ class Packed(Sequence[Place]):
     ) -> None:
         self._packed, self._cms, self._cm_index, self._cm_at = packed, keys.cms, keys.cm_index, cm_at
         self._id_place, self._sums, self._reached = place, sums, reached  # per manager
+        self._every: list[Place] | None = None  # made on the first full read (the 晨会 reads it all)
 
     @classmethod
     def of(cls, moment: Moment) -> Packed:
@@ -270,6 +271,8 @@ class Packed(Sequence[Place]):
     def __getitem__(self, index: slice) -> list[Place]: ...
 
     def __getitem__(self, index: int | slice) -> Place | list[Place]:
+        if self._every is not None:
+            return self._every[index]
         if isinstance(index, slice):
             return [self._place(i) for i in range(*index.indices(len(self._packed)))]
         if index < 0:
@@ -277,6 +280,11 @@ class Packed(Sequence[Place]):
         if not 0 <= index < len(self._packed):
             raise IndexError(index)
         return self._place(index)
+
+    def __iter__(self) -> Iterator[Place]:
+        if self._every is None:
+            self._every = [self._place(i) for i in range(len(self._packed))]
+        return iter(self._every)
 
     def _place(self, i: int) -> Place:
         row = self._packed[i]

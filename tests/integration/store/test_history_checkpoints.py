@@ -193,6 +193,8 @@ def test_a_sub_branch_or_team_filter_picks_the_rows_a_full_read_would(store: Sto
             every_row = [p for p in past.places if past_boards.in_unit(past, p, sub_branch, team)]
             assert past_boards.picked(past, sub_branch, team) == every_row, (at, sub_branch, team)
         assert past_boards.picked(past, "sb2", None) != past_boards.picked(past, "sb0", None)
+        # the 晨会's members: every manager's sub-branch in one pass, as `homes` has each
+        assert past_boards.sub_branches(past) == {cm: past.homes[cm].sub_branch_id for cm in past.homes}
     assert past.homes["cm0"].sub_branch_id == "sb2"
     # the org changes after the question: the next one sees it
     board.put_org(*org_record(joined("cm1", "sb2", event_id="sb-1-moved", effective="2026-12-01")))
