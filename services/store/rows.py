@@ -6,9 +6,10 @@ a 65-character id that SQLite would quietly keep, and would round a third decima
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Integer, LargeBinary, String, Table
@@ -25,24 +26,47 @@ def checked_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
     Unknown keys are an error (a misspelt field would otherwise vanish). Columns with a
     server-side default (an autoincrement id) may be left out.
     """
-    unknown = set(values) - set(table.c.keys())
-    if unknown:
+    names, plan = _plan(table)
+    if not names.issuperset(values):
+        unknown = set(values) - names
         raise StoreDataError(f"{table.name}: unknown field(s) {', '.join(sorted(unknown))}")
     row: dict[str, Any] = {}
-    for column in table.c:
-        if column.name not in values and _generated(column):
+    for name, generated, default, nullable, coerce in plan:
+        if name in values:
+            value = values[name]
+        elif generated:
             continue
-        value = values.get(column.name)
-        if value is None and column.name not in values and _scalar_default(column):
+        else:
             # Filled here, not by the database: every row of a batch must carry the same keys.
-            value = column.default.arg  # type: ignore[union-attr]
+            value = default
         if value is None:
-            if not column.nullable:
-                raise StoreDataError(f"{table.name}.{column.name} is required")
-            row[column.name] = None
+            if not nullable:
+                raise StoreDataError(f"{table.name}.{name} is required")
+            row[name] = None
             continue
-        row[column.name] = _coerce(table.name, column, value)
+        row[name] = coerce(value)
     return row
+
+
+# Per column: name, generated (may be left out), scalar default (else None), nullable, coercer.
+_Step = tuple[str, bool, Any, bool, Callable[[Any], Any]]
+
+
+@cache
+def _plan(table: Table) -> tuple[frozenset[str], tuple[_Step, ...]]:
+    """What checked_row does for each column of the table, worked out once: it runs for every
+    column of every row the ledger sink stores."""
+    steps = tuple(
+        (
+            column.name,
+            _generated(column),
+            column.default.arg if _scalar_default(column) else None,  # type: ignore[union-attr]
+            bool(column.nullable),
+            _coercer(f"{table.name}.{column.name}", column),
+        )
+        for column in table.c
+    )
+    return frozenset(table.c.keys()), steps
 
 
 def _scalar_default(column: Column[Any]) -> bool:
@@ -53,35 +77,59 @@ def _generated(column: Column[Any]) -> bool:
     return column.primary_key and column.autoincrement is True
 
 
-def _coerce(table: str, column: Column[Any], value: Any) -> Any:
-    where = f"{table}.{column.name}"
+def _coercer(where: str, column: Column[Any]) -> Callable[[Any], Any]:
     kind = column.type
     if isinstance(kind, Money):
-        return money(value, where)
+        return lambda value: money(value, where)
     if isinstance(kind, UtcDateTime):
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise StoreDataError(f"{where} must be a timezone-aware datetime, got {value!r}")
-        return value
+
+        def aware(value: Any) -> Any:
+            if not isinstance(value, datetime) or value.utcoffset() is None:
+                raise StoreDataError(f"{where} must be a timezone-aware datetime, got {value!r}")
+            return value
+
+        return aware
     if isinstance(kind, LargeBinary):
-        if not isinstance(value, bytes | bytearray | memoryview):
-            raise StoreDataError(f"{where} must be bytes, got {type(value).__name__}")
-        return bytes(value)
+
+        def binary(value: Any) -> Any:
+            if not isinstance(value, bytes | bytearray | memoryview):
+                raise StoreDataError(f"{where} must be bytes, got {type(value).__name__}")
+            return bytes(value)
+
+        return binary
     if isinstance(kind, Integer):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise StoreDataError(f"{where} must be an integer, got {value!r}")
-        return value
+
+        def integer(value: Any) -> Any:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise StoreDataError(f"{where} must be an integer, got {value!r}")
+            return value
+
+        return integer
     if isinstance(kind, JSON):
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
-            raise StoreDataError(f"{where} must be an object of strings, got {value!r}")
-        return dict(value)
+
+        def strings(value: Any) -> Any:
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise StoreDataError(f"{where} must be an object of strings, got {value!r}")
+            return dict(value)
+
+        return strings
     if isinstance(kind, String):
-        if not isinstance(value, str):
-            raise StoreDataError(f"{where} must be a string, got {type(value).__name__}")
-        if kind.length is not None and len(value) > kind.length:
-            raise StoreDataError(f"{where} is longer than {kind.length} characters")
-        return value
+        length = kind.length
+
+        def string(value: Any) -> Any:
+            if not isinstance(value, str):
+                raise StoreDataError(f"{where} must be a string, got {type(value).__name__}")
+            if length is not None and len(value) > length:
+                raise StoreDataError(f"{where} is longer than {length} characters")
+            return value
+
+        return string
+    return _as_is
+
+
+def _as_is(value: Any) -> Any:
     return value
 
 
