@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.store.driver_insert import insert_ignoring_conflicts
 from services.store.engine import WRITE, build_engine
 from services.store.errors import StoreConflict, StoreDataError, StoreError, translated
 from services.store.rows import checked_row
@@ -129,13 +130,12 @@ class Store:
         now = datetime.now(UTC)
         inserted = 0
         seen: set[str] = set()
-        stmt = self._insert(_ledger).on_conflict_do_nothing(index_elements=[_ledger.c.entry_id])
         rows = (checked_row(_ledger, {"recorded_at": now, **entry}) for entry in entries)
         while chunk := list(islice(rows, _BATCH)):
             fresh = [row for row in chunk if row["entry_id"] not in seen]
             seen.update(row["entry_id"] for row in fresh)
             if fresh:
-                inserted += self._insert_many(conn, stmt, fresh, _ledger.c.entry_id)
+                inserted += self._insert_many(conn, _ledger, ("entry_id",), fresh, _ledger.c.entry_id)
         return inserted
 
     def _insert_dead_letters(self, conn: Connection, letters: Iterable[Mapping[str, Any]]) -> int:
@@ -143,20 +143,25 @@ class Store:
         rows = [checked_row(_dead, {"event_id": None, "received_at": now, **letter}) for letter in letters]
         if not rows:
             return 0
-        stmt = self._insert(_dead).on_conflict_do_nothing(
-            index_elements=[_dead.c.source_topic, _dead.c.source_partition, _dead.c.source_offset]
-        )
-        return self._insert_many(conn, stmt, rows, _dead.c.id)
+        position = ("source_topic", "source_partition", "source_offset")
+        return self._insert_many(conn, _dead, position, rows, _dead.c.id)
 
-    def _insert_many(self, conn: Connection, stmt: Any, rows: list[dict[str, Any]], key: Column[Any]) -> int:
-        """Run an INSERT .. ON CONFLICT DO NOTHING for many rows; how many were new.
+    def _insert_many(
+        self,
+        conn: Connection,
+        table: Table,
+        conflict: tuple[str, ...],
+        rows: list[dict[str, Any]],
+        key: Column[Any],
+    ) -> int:
+        """INSERT .. ON CONFLICT (conflict) DO NOTHING of checked rows; how many were new.
 
-        SQLite: a plain executemany (one prepared statement stepped per row), whose rowcount is
-        the rows inserted; SQLAlchemy's multi-row VALUES with RETURNING costs several times
-        more. PostgreSQL: multi-row VALUES with RETURNING (psycopg's executemany has no total
-        rowcount), one round trip per thousand rows."""
+        SQLite: sqlite3's executemany (one prepared statement stepped per row, counted by its
+        rowcount), through the driver (driver_insert.py). PostgreSQL: multi-row VALUES with
+        RETURNING (psycopg's executemany has no total rowcount), a round trip per thousand rows."""
         if self.dialect == "sqlite":
-            return int(conn.execute(stmt, rows).rowcount)
+            return insert_ignoring_conflicts(conn, table, conflict, rows)
+        stmt = self._insert(table).on_conflict_do_nothing(index_elements=[table.c[c] for c in conflict])
         return len(conn.execute(stmt.returning(key), rows).all())
 
     def totals(self, competition_id: str) -> dict[str, Decimal]:
