@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -56,10 +55,8 @@ class RecentScores:
             held = self._by_cm[entry.cm_id] = deque(maxlen=self._per_manager)
         held.append(scored)
         if hub is not None:
-            full, private = message(scored, board)
-            hub.publish(
-                "scored", entry.competition_id, entry.sub_branch_id, orjson.dumps(full), orjson.dumps(private)
-            )
+            full, private = encoded(scored, board)
+            hub.publish("scored", entry.competition_id, entry.sub_branch_id, full, private)
         return scored
 
     def of(self, cm_id: str) -> list[Scored]:
@@ -67,23 +64,27 @@ class RecentScores:
         return list(reversed(self._by_cm.get(cm_id, ())))
 
 
-def message(scored: Scored, board: Board) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The `scored` message, and its privacy-mode form (no reason: it may name accounts,
-    agreements or amounts)."""
+def encoded(scored: Scored, board: Board) -> tuple[bytes, bytes]:
+    """The `scored` message as JSON, and its privacy-mode form (no reason: it may name accounts,
+    agreements or amounts). The full form is the private one with three fields more: the
+    fields they share are encoded once (this runs for every entry the ledger brings)."""
     e = scored.entry
     names = board.unit_names()
-    private = {
-        "event_id": e.event_id,
-        "competition_id": e.competition_id,
-        "cm_id": e.cm_id,
-        "name": board.org.name(e.cm_id) or e.cm_id,
-        "sub_branch_id": e.sub_branch_id,
-        "sub_branch_name": names.get(e.sub_branch_id, e.sub_branch_id) if e.sub_branch_id else None,
-        "team_id": e.team_id,
-        "team_name": names.get(e.team_id, e.team_id) if e.team_id else None,
-        "component": e.component,
-        "label": scored.label,
-        "points": str(e.points),
-        "occurred_at": e.occurred_at.isoformat(),
-    }
-    return private | {"reason": e.reason, "late": e.late, "late_note": LATE_NOTE if e.late else None}, private
+    private = orjson.dumps(
+        {
+            "event_id": e.event_id,
+            "competition_id": e.competition_id,
+            "cm_id": e.cm_id,
+            "name": board.org.name(e.cm_id) or e.cm_id,
+            "sub_branch_id": e.sub_branch_id,
+            "sub_branch_name": names.get(e.sub_branch_id, e.sub_branch_id) if e.sub_branch_id else None,
+            "team_id": e.team_id,
+            "team_name": names.get(e.team_id, e.team_id) if e.team_id else None,
+            "component": e.component,
+            "label": scored.label,
+            "points": str(e.points),
+            "occurred_at": e.occurred_at.isoformat(),
+        }
+    )
+    more = orjson.dumps({"reason": e.reason, "late": e.late, "late_note": LATE_NOTE if e.late else None})
+    return private[:-1] + b"," + more[1:], private

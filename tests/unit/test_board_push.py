@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from services.readmodel import Board
-from services.readmodel.labels import component_label
+from services.readmodel.labels import LATE_NOTE, component_label
 from services.readmodel.manager import manager_view
 from services.readmodel.progress import progress_of, scorecard_of
 from services.readmodel.push import Hub
@@ -179,3 +179,40 @@ def test_the_manager_summary_lists_ranks_components_and_recent_entries() -> None
     assert (entered.rank, entered.count, entered.standing and str(entered.standing.points)) == (2, 2, "20.00")
     assert [(s.entry.event_id, s.label) for s in view.recent] == [("e2", "新开基本户"), ("e1", "新开基本户")]
     assert manager_view(board, recent, "cm-nobody") is None
+
+
+def test_a_scored_message_is_its_private_form_plus_reason_and_lateness() -> None:
+    board = Board()
+    hub = Hub(first_id=1)
+    sub, _ = hub.subscribe("feb", None)
+    entry = make_entry(
+        competition_id="feb",
+        rule_version=1,
+        event_id="e1",
+        cm_id="cm-a",
+        sub_branch_id="sb-1",
+        team_id=None,
+        occurred_at=datetime(2026, 2, 3, 2, 0, tzinfo=UTC),
+        points=Decimal("10.00"),
+        component="opening",
+        reason="开立基本户 10",
+        late=True,
+    )
+    RecentScores().take(json.dumps(entry.to_dict()).encode(), board, hub)
+
+    (m,) = sub.queue
+    private = json.loads(m.private)
+    assert list(private) == [
+        "event_id", "competition_id", "cm_id", "name", "sub_branch_id", "sub_branch_name",
+        "team_id", "team_name", "component", "label", "points", "occurred_at",
+    ]  # fmt: skip
+    assert (private["points"], private["occurred_at"], private["name"]) == (
+        "10.00",
+        "2026-02-03T02:00:00+00:00",
+        "cm-a",
+    )
+    full = json.loads(m.data)
+    assert list(full) == [*private, "reason", "late", "late_note"]
+    assert full == private | {"reason": "开立基本户 10", "late": True, "late_note": LATE_NOTE}
+    assert m.frame == b"id: 1\nevent: scored\ndata: " + m.data + b"\n\n"
+    assert m.private_frame == b"id: 1\nevent: scored\ndata: " + m.private + b"\n\n"
