@@ -176,12 +176,11 @@ class Book:
             if kind in DAILY:
                 assert isinstance(scorer, DailyScorer)
                 rule = final.rule(kind)
-                self._store(
-                    cap_bucket(kind),
-                    self._contest_cap(scorer, rule.contest_cap if rule else None),
-                    deltas,
-                    labels,
-                )
+                cap = rule.contest_cap if rule else None
+                name = cap_bucket(kind)
+                if cap is None and name not in self.buckets:
+                    continue  # storing an empty value where there is none changes nothing
+                self._store(name, self._contest_cap(scorer, cap), deltas, labels)
         minimum = ctx.minimum
         if minimum is not None or THRESHOLD in self.buckets:
             self._store(THRESHOLD, self._threshold(minimum.points if minimum else None), deltas, labels)

@@ -20,7 +20,7 @@ class Context:
     """Rules and org units for one competition of one participant. Built once per book and
     catalog (not per event): the org timeline it holds is the state's own, updated in place."""
 
-    __slots__ = ("catalog", "cid", "cm_id", "final", "minimum", "org")
+    __slots__ = ("_day_ends", "catalog", "cid", "cm_id", "final", "minimum", "org")
 
     def __init__(self, catalog: Catalog, cid: str, org: OrgTimeline, cm_id: str = "") -> None:
         self.catalog = catalog
@@ -29,12 +29,17 @@ class Context:
         self.cm_id = cm_id  # whose book: a transfer is read as leaving or arriving
         self.final: Competition = catalog.final(cid)
         self.minimum = self.final.minimum_total()
+        self._day_ends: dict[date, Competition | None] = {}  # the catalog never changes under a context
 
     def at(self, moment: datetime) -> Competition | None:
         return self.catalog.at(self.cid, moment)
 
     def at_day_end(self, day: date) -> Competition | None:
-        return self.catalog.at_day_end(self.cid, day)
+        ends = self._day_ends
+        if day in ends:
+            return ends[day]
+        version = ends[day] = self.catalog.at_day_end(self.cid, day)
+        return version
 
     def unit(self, day: date, hint: str | None = None) -> Unit:
         """The org unit on that day; the event's own sub_branch_id only if the org timeline is silent."""

@@ -33,6 +33,7 @@ LABEL = {
     "visit": "客户拜访积分",
 }
 ZERO = Decimal(0)
+CLAWBACK = {prefix: f"{prefix}.clawback" for prefix in PREFIX.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,15 +281,17 @@ class DailyScorer(Scorer):
 
     def compute(self, bucket: str, ctx: Context) -> BucketValue:
         out = BucketValue()
-        day = date.fromisoformat(bucket.split("|", 1)[1])
+        day = date.fromisoformat(bucket[len(self.kind) + 1 :])  # "<kind>|<day>"
         agg = self.aggregate(day, ctx)
         if agg is None:
             return out
         unit = agg.unit
+        prefix = PREFIX[self.kind]
         out.metrics = {k: n for k, n in agg.metrics.items() if n}
         out.reached_at = agg.reached_at
-        out.add(self.prefix, unit, agg.base, LABEL[self.kind])
-        out.add(f"{self.prefix}.clawback", unit, -agg.clawed, "销户/挪户扣回")
+        out.add(prefix, unit, agg.base, LABEL[self.kind])
+        if agg.clawed:
+            out.add(CLAWBACK[prefix], unit, -agg.clawed, "销户/挪户扣回")
         net = agg.base - agg.clawed
         today = ctx.at_day_end(day)
         if today is None:

@@ -34,6 +34,8 @@ SEGMENT_ZH = {
 _TYPES = {t.value: t for t in AccountType}
 _SEGMENTS = {t.value: t for t in Segment}
 _CHANNELS = {t.value: t for t in Channel}
+# member -> its value as a plain str (Enum.value is a Python-level property: slow per event)
+_VALUE: dict[Any, str] = {t: t.value for vocabulary in (AccountType, Segment, Channel) for t in vocabulary}
 
 
 class Opening(NamedTuple):
@@ -106,9 +108,9 @@ class OpeningScorer(DailyScorer):
     def detail(self, key: str) -> dict[str, str]:
         d = self.openings[key]
         return {
-            "account_type": d.account_type.value,
-            "segment": d.segment.value,
-            "channel": d.channel.value,
+            "account_type": _VALUE[d.account_type],
+            "segment": _VALUE[d.segment],
+            "channel": _VALUE[d.channel],
             "new_firm": "yes" if d.new_firm else "no",
         }
 
@@ -198,9 +200,9 @@ def _row(account: str, o: Opening) -> tuple[Any, ...]:
         account,
         micros(o.occurred_at),
         o.event_id,
-        o.account_type.value,
-        o.segment.value,
-        o.channel.value,
+        _VALUE[o.account_type],
+        _VALUE[o.segment],
+        _VALUE[o.channel],
         int(o.new_firm),
         o.sub_branch_id,
     )
