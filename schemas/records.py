@@ -56,7 +56,13 @@ PACK_LEVEL = 1
 
 def pack(body: dict[str, Any]) -> bytes:
     """State records: compact JSON, zlib-compressed (repetitive keys shrink several-fold)."""
-    return zlib.compress(to_json(body), PACK_LEVEL)
+    return compress(to_json(body))
+
+
+def compress(raw: bytes) -> bytes:
+    """`pack` from the JSON already made. zlib lets go of the GIL while it works, so a batch's
+    states can be compressed in a thread while the event loop goes on."""
+    return zlib.compress(raw, PACK_LEVEL)
 
 
 def unpack(blob: bytes) -> dict[str, Any]:

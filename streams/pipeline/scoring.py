@@ -34,8 +34,8 @@ from aiokafka import TopicPartition
 from schemas.dead_letters import DeadLetter
 from schemas.records import (
     RULES_KEY,
+    compress,
     freezes_of,
-    pack,
     pinned_of,
     rules_record,
     standing_key,
@@ -54,6 +54,8 @@ from streams.rules_feed import RulesFeed
 from streams.topic_identity import describe
 
 log = logging.getLogger(__name__)
+
+OFFLOAD_BYTES = 64 * 1024  # states' JSON below this is compressed in place (a thread hop costs more)
 
 
 class ScoreStage:
@@ -88,7 +90,8 @@ class ScoreStage:
         started = time.perf_counter()
         # Late is judged by when each record reached the platform, as verify judges it.
         outcome = await scorer.feed([_record(m) for m in records], arrival_time)
-        out = self._outputs(partition, scorer, outcome)
+        out, states = self._outputs(partition, scorer, outcome)
+        out += await self._states(partition, states)
         for rescored in outcome.rescored:
             log.info(
                 "score: partition %s re-scored %s over %d events (batch %.1f s)",
@@ -100,7 +103,10 @@ class ScoreStage:
         self._hold(partition, outcome)
         return out
 
-    def _outputs(self, partition: int, scorer: PartitionScorer, outcome: Outcome) -> list[Out]:
+    def _outputs(
+        self, partition: int, scorer: PartitionScorer, outcome: Outcome
+    ) -> tuple[list[Out], list[tuple[bytes, bytes]]]:
+        """The batch's records, but for the changed managers' states: (key, JSON) each, to pack."""
         topics = self._topics
         out = [Out(topics.ledger, e.cm_id.encode(), to_json(e.to_dict())) for e in outcome.entries]
         # A closing passed back to the account's opener (streams/core/handovers.py): into the
@@ -130,11 +136,21 @@ class ScoreStage:
         for standing in snapshot.standings:
             key = standing_key(standing["competition_id"], standing["cm_id"])
             out.append(Out(topics.standings, key, to_json(standing)))
-        for state in snapshot.states:
-            out.append(
-                Out(topics.scoring_state, state.cm_id.encode(), pack(state.to_dict()), partition=partition)
-            )
-        return out
+        return out, [(state.cm_id.encode(), to_json(state.to_dict())) for state in snapshot.states]
+
+    async def _states(self, partition: int, states: list[tuple[bytes, bytes]]) -> list[Out]:
+        """The state records, last in the batch. Compressed in a thread when there is enough of
+        them to be worth the hand-over: at a branch's steady rate nearly every event changes a
+        manager's state, and zlib is a large part of that state's cost; it does not hold the GIL."""
+        raws = [raw for _, raw in states]
+        if sum(map(len, raws)) >= OFFLOAD_BYTES:
+            blobs = await asyncio.to_thread(_compress_all, raws)
+        else:
+            blobs = _compress_all(raws)
+        topic = self._topics.scoring_state
+        return [
+            Out(topic, key, blob, partition=partition) for (key, _), blob in zip(states, blobs, strict=True)
+        ]
 
     def _hold(self, partition: int, outcome: Outcome) -> None:
         waiting = outcome.waiting
@@ -185,6 +201,10 @@ class ScoreStage:
         if self.topic not in found:
             raise LookupError(f"{self.topic} does not exist")  # the loop reads the batch again
         self._index.bind(found[self.topic])
+
+
+def _compress_all(raws: list[bytes]) -> list[bytes]:
+    return [compress(raw) for raw in raws]
 
 
 def _record(m: Any) -> Record:
