@@ -77,11 +77,14 @@ class Keys:
 
 
 class Span:
-    __slots__ = ("keys", "points", "reached", "start", "sums", "times")
+    __slots__ = ("keys", "order", "points", "reached", "start", "sums", "times")
 
     def __init__(self, start: int, sums: array[int], reached: array[int]) -> None:
         self.start = start
         self.sums, self.reached = sums, reached  # the checkpoint: entries before `start`
+        # The manager board at the checkpoint, best first (manager numbers), made when first asked
+        # and dropped when the checkpoint changes; never changed in place (questions share it).
+        self.order: array[int] | None = None
         self.times: array[int] = array("q")  # entries from `start` on, by event time
         self.keys: array[int] = array("i")
         self.points: array[int] = array("q")
@@ -90,6 +93,7 @@ class Span:
         """An entry earlier than this checkpoint: into its figures."""
         if k >= len(self.sums):
             _pad(self.sums, self.reached, k + 1)
+        self.order = None
         self.sums[k] += points
         if at > self.reached[k]:
             self.reached[k] = at
@@ -171,19 +175,27 @@ class Timeline:
         for later in self.spans[i + 1 :]:
             later.add_before(k, points, at)
 
+    def locate(self, at: int) -> tuple[Span, int] | None:
+        """The span `at` falls in and how many of its entries are at or before it; None before
+        the first span."""
+        i = bisect_right(self.starts, at) - 1
+        if i < 0:
+            return None
+        span = self.spans[i]
+        return span, bisect_right(span.times, at)
+
     def totals(self, at: int) -> tuple[array[int], array[int]] | None:
         """(points, latest event time) per key from the entries at or before `at`; a key with
         none has `reached` ABSENT. None: before the first held span, once older ones were let go."""
-        i = bisect_right(self.starts, at) - 1
         count = len(self.keys.keys)
-        if i < 0:
+        located = self.locate(at)
+        if located is None:
             if self.dropped:
                 return None
             return array("q", bytes(8 * count)), array("q", [ABSENT]) * count
-        span = self.spans[i]
+        span, upto = located
         sums, reached = array("q", span.sums), array("q", span.reached)
         _pad(sums, reached, count)
-        upto = bisect_right(span.times, at)
         for k, p, t in zip(span.keys[:upto], span.points[:upto], span.times[:upto], strict=True):
             sums[k] += p
             reached[k] = t

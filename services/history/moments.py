@@ -26,14 +26,15 @@ span is summed in the database (correct, slow, not held).
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from schemas import SHANGHAI
-from services.history.checkpoints import Timeline
-from services.history.places import Moment, Place, Totals, micros
+from services.history.checkpoints import ABSENT, Timeline
+from services.history.places import Moment, Place, Start, Totals, checkpoint_order, micros
 from services.store import Store
 from services.store import ledger_history as sql
 from streams.core.rules import RankingKind, TieBreak
@@ -45,6 +46,21 @@ def close_before(at: datetime) -> datetime:
     """The latest Shanghai midnight at or before `at` (as a UTC instant)."""
     local = at.astimezone(SHANGHAI)
     return datetime.combine(local.date(), time(0), SHANGHAI).astimezone(UTC)
+
+
+def _start(timeline: Timeline, at: int, order: tuple[array[int], array[int]]) -> Start | None:
+    """The board at the checkpoint before `at` (made the first time it is asked, held in its span)
+    and who earned since; None where a manager earned in several units."""
+    located = timeline.locate(at)
+    if located is None or not timeline.keys.one_per_cm:
+        return None
+    span, upto = located
+    if span.order is None:
+        span.order = checkpoint_order(span.sums, span.reached, order)
+    earned = frozenset(span.keys[:upto])  # one unit each: a key is its manager
+    before = span.reached
+    gone = sum(1 for k in earned if k < len(before) and before[k] != ABSENT)
+    return Start(span.order, earned, gone)
 
 
 @dataclass
@@ -96,10 +112,11 @@ class LedgerHistory:
             found = timeline.totals(micros(at))
             keys = timeline.keys
             order = keys.id_order()
+            start = _start(timeline, micros(at), order) if found is not None else None
         if found is None:  # before the spans held: summed in the database, not kept
             shares = sql.shares_between(self._store, competition_id, None, at, include_end=True)
             return Moment.of({(cm, sb, team): (points, last) for cm, sb, team, points, last in shares})
-        return Moment(keys, *found, order)
+        return Moment(keys, *found, order, start)
 
     def totals_at(self, competition_id: str, at: datetime) -> Totals:
         return self.moment(competition_id, at).totals()
@@ -155,4 +172,8 @@ class LedgerHistory:
         timeline = Timeline(self._step, self._keep)
         for chunk in view.entries(competition_id):
             timeline.add_all(chunk)
+        if timeline.keys.one_per_cm:  # each checkpoint's board, so no question waits for one
+            order = timeline.keys.id_order()
+            for span in timeline.spans:
+                span.order = checkpoint_order(span.sums, span.reached, order)
         return timeline

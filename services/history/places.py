@@ -148,9 +148,11 @@ class Moment:
         sums: array[int],
         reached: array[int],
         order: tuple[array[int], array[int]] | None = None,
+        start: Start | None = None,
     ) -> None:
         self.keys, self.sums, self.reached = keys, sums, reached
         self.count = len(sums)
+        self.start = start  # the board at the span's checkpoint, when the history had it
         # The managers' id order as of the moment: taken where the keys cannot change meanwhile
         # (a manager added while the order was being sorted would be missing from a later board).
         self.order = keys.id_order() if order is None else order
@@ -192,6 +194,25 @@ class Moment:
         return rank_totals(self.totals(), ranking, tie_break, headcounts)
 
 
+@dataclass(frozen=True)
+class Start:
+    """The manager board at a checkpoint (manager numbers, best first) and the managers who
+    earned between it and the moment (`gone` of them were on it already): the others keep their
+    order, so the top of the board is a merge of two short walks."""
+
+    order: array[int]
+    earned: frozenset[int]
+    gone: int
+
+
+def checkpoint_order(
+    sums: array[int], reached: array[int], order: tuple[array[int], array[int]]
+) -> array[int]:
+    """The managers with an entry, best first, as manager numbers (one unit each)."""
+    place, cm_at = order
+    return array("i", [cm_at[row & _ID_MASK] for row in pack_rows(sums, reached, place)])
+
+
 # A row of the usual manager board as one int, so that sorting ints sorts rows: -points above,
 # the latest event time (offset to stay positive) in the middle, the manager's place in id order
 # below. Rows equal but for the id share a rank: that of the first of them.
@@ -203,30 +224,56 @@ _AT_MASK = (1 << _AT_BITS) - 1
 _POINTS_SHIFT = _ID_BITS + _AT_BITS
 
 
-class Packed(Sequence[Place]):
-    """The customer-manager board ranked by points, then first_reached, then id: ten thousand
-    managers are one list comprehension and one sort of ints; places are made when read."""
+def pack_row(points: int, reached: int, place: int) -> int:
+    return ((-points) << _POINTS_SHIFT) + ((reached + _AT_OFFSET) << _ID_BITS) + place
 
-    def __init__(
-        self,
-        packed: list[int],
-        keys: Keys,
-        place: array[int],
-        cm_at: array[int],
-        sums: array[int],
-        reached: array[int],
-    ) -> None:
-        self._packed, self._cms, self._cm_index, self._cm_at = packed, keys.cms, keys.cm_index, cm_at
-        self._id_place, self._sums, self._reached = place, sums, reached  # per manager
+
+def pack_rows(sums: array[int], reached: array[int], place: array[int]) -> list[int]:
+    """The rows of the managers with an entry, sorted; `place` may be longer or shorter (managers
+    who arrived after the figures were taken: they have none)."""
+    packed = [
+        ((-s) << _POINTS_SHIFT) + ((r + _AT_OFFSET) << _ID_BITS) + p
+        for s, r, p in zip(sums, reached, place, strict=False)
+        if r != ABSENT
+    ]
+    packed.sort()
+    return packed
+
+
+class Packed(Sequence[Place]):
+    """The customer-manager board ranked by points, then first_reached, then id, each row one int;
+    places are made when read. With a `Start`, a page near the top is a merge of the checkpoint's
+    order (the managers who did not earn since) with the few who did, walked as far as read; a
+    read further down, a filter or a full read packs and sorts every row once."""
+
+    WALK = 2_000  # rows walked at most before packing them all
+
+    def __init__(self, moment: Moment, sums: array[int], reached: array[int]) -> None:
+        keys = moment.keys
+        self._cms, self._cm_index = keys.cms, keys.cm_index
+        self._id_place, self._cm_at = moment.order
+        self._sums, self._reached = sums, reached  # per manager
+        self._all: list[int] | None = None  # every row, sorted
+        self._top: list[int] = []  # the first rows, while walking
         self._every: list[Place] | None = None  # made on the first full read (the 晨会 reads it all)
+        start = moment.start if keys.one_per_cm else None
+        if start is None:
+            self._all = pack_rows(sums, reached, self._id_place)
+            return
+        place = self._id_place
+        self._count = len(start.order) - start.gone + len(start.earned)
+        self._moved = sorted(pack_row(sums[c], reached[c], place[c]) for c in start.earned)
+        self._next_moved = 0
+        earned = start.earned
+        self._rest = (pack_row(sums[c], reached[c], place[c]) for c in start.order if c not in earned)
+        self._held: int | None = next(self._rest, None)
 
     @classmethod
     def of(cls, moment: Moment) -> Packed:
         keys = moment.keys
-        place, cm_at = moment.order
         sums, reached = moment.sums, moment.reached
         if not keys.one_per_cm:  # a manager who earned in several units: one row for all of them
-            ncms = len(place)
+            ncms = len(moment.order[0])
             summed, latest = [0] * ncms, [ABSENT] * ncms
             cm_of = keys.cm_of
             for k, (s, r) in enumerate(zip(sums, reached, strict=True)):
@@ -236,14 +283,27 @@ class Packed(Sequence[Place]):
                     if r > latest[cm]:
                         latest[cm] = r
             sums, reached = array("q", summed), array("q", latest)
-        packed = [
-            ((-s) << _POINTS_SHIFT) + ((r + _AT_OFFSET) << _ID_BITS) + p
-            # `place` may be longer: managers who arrived after the moment was taken
-            for s, r, p in zip(sums, reached, place, strict=False)
-            if r != ABSENT
-        ]
-        packed.sort()
-        return cls(packed, keys, place, cm_at, sums, reached)
+        return cls(moment, sums, reached)
+
+    def _rows(self, upto: int) -> list[int]:
+        """Sorted rows, at least the first `upto` of them (or all there are)."""
+        if self._all is not None:
+            return self._all
+        if upto > self.WALK:
+            self._all = pack_rows(self._sums, self._reached, self._id_place)
+            return self._all
+        top, moved = self._top, self._moved
+        while len(top) < upto:
+            i = self._next_moved
+            if i < len(moved) and (self._held is None or moved[i] < self._held):
+                top.append(moved[i])
+                self._next_moved = i + 1
+            elif self._held is not None:
+                top.append(self._held)
+                self._held = next(self._rest, None)
+            else:
+                break
+        return top
 
     def managers(self) -> list[str]:
         """Every manager the history knows (a superset of the board's)."""
@@ -257,12 +317,13 @@ class Packed(Sequence[Place]):
         reached = self._reached[cm]
         if reached == ABSENT:
             return None
-        row = ((-self._sums[cm]) << _POINTS_SHIFT) + ((reached + _AT_OFFSET) << _ID_BITS) + self._id_place[cm]
-        i = bisect_left(self._packed, row)
-        return i if i < len(self._packed) and self._packed[i] == row else None
+        rows = self._rows(self.WALK + 1)
+        row = pack_row(self._sums[cm], reached, self._id_place[cm])
+        i = bisect_left(rows, row)
+        return i if i < len(rows) and rows[i] == row else None
 
     def __len__(self) -> int:
-        return len(self._packed)
+        return len(self._all) if self._all is not None else self._count
 
     @overload
     def __getitem__(self, index: int) -> Place: ...
@@ -274,28 +335,31 @@ class Packed(Sequence[Place]):
         if self._every is not None:
             return self._every[index]
         if isinstance(index, slice):
-            return [self._place(i) for i in range(*index.indices(len(self._packed)))]
+            wanted = range(*index.indices(len(self)))
+            rows = self._rows(max(wanted, default=-1) + 1)
+            return [self._place(rows, i) for i in wanted]
         if index < 0:
-            index += len(self._packed)
-        if not 0 <= index < len(self._packed):
+            index += len(self)
+        if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._place(index)
+        return self._place(self._rows(index + 1), index)
 
     def __iter__(self) -> Iterator[Place]:
         if self._every is None:
-            self._every = [self._place(i) for i in range(len(self._packed))]
+            rows = self._rows(self.WALK + 1)
+            self._every = [self._place(rows, i) for i in range(len(rows))]
         return iter(self._every)
 
-    def _place(self, i: int) -> Place:
-        row = self._packed[i]
-        rank = bisect_left(self._packed, (row >> _ID_BITS) << _ID_BITS) + 1
+    def _place(self, rows: list[int], i: int) -> Place:
+        row = rows[i]
+        rank = bisect_left(rows, (row >> _ID_BITS) << _ID_BITS, 0, i) + 1
         cm_id = self._cms[self._cm_at[row & _ID_MASK]]
         points = -(row >> _POINTS_SHIFT)
         reached = ((row >> _ID_BITS) & _AT_MASK) - _AT_OFFSET
         return Place(rank, cm_id, points, points, reached, (cm_id,))
 
     def unit_ids(self) -> list[str]:
-        return [self._cms[self._cm_at[row & _ID_MASK]] for row in self._packed]
+        return [self._cms[self._cm_at[row & _ID_MASK]] for row in self._rows(self.WALK + 1)]
 
 
 class Ranked(Sequence[Place]):
