@@ -49,9 +49,19 @@ def _inputs(topics: Topics, groups: Groups) -> list[tuple[str, str, list[str]]]:
     ]
 
 
-async def pipeline_lags(bootstrap: str, topics: Topics, groups: Groups, *, wait: float) -> tuple[Lag, ...]:
+async def pipeline_lags(
+    bootstrap: str,
+    topics: Topics,
+    groups: Groups,
+    *,
+    wait: float,
+    stages: tuple[str, ...] = ("validate", "dedup", "score", "sink"),
+    cut: Mapping[TopicPartition, int] | None = None,
+) -> tuple[Lag, ...]:
     """Each stage's position against its input's end; a stage behind is waited for up to `wait`
-    seconds in all (a stage under steady load commits every batch)."""
+    seconds in all (a stage under steady load commits every batch). `stages`: only these, in the
+    pipeline's order; `cut`: the first one's targets, taken by the caller earlier (verify's cut),
+    instead of its input's end now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False
@@ -63,8 +73,14 @@ async def pipeline_lags(bootstrap: str, topics: Topics, groups: Groups, *, wait:
         deadline = loop.time() + wait
         out: list[Lag] = []
         for stage, group, names in _inputs(topics, groups):
+            if stage not in stages:
+                continue
             tps = await _partitions(admin, names)
-            ends: Mapping[TopicPartition, int] = await consumer.end_offsets(tps) if tps else {}
+            ends: Mapping[TopicPartition, int]
+            if cut is not None and stage == stages[0]:
+                tps, ends = [tp for tp in tps if tp in cut], cut
+            else:
+                ends = await consumer.end_offsets(tps) if tps else {}
             while True:
                 committed = await admin.list_consumer_group_offsets(group, partitions=tps) if tps else {}
                 lags = [

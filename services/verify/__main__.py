@@ -1,7 +1,12 @@
-"""`python -m services.verify --competition X [--period YYYY-MM] [--json]`.
+"""`python -m services.verify --competition X [--period YYYY-MM] [--wait SECONDS] [--json]`.
+
+Runs with the pipeline running or stopped: the history is taken up to a cut at the start, and
+the ledger up to what the records before it caused, once the score stage and the sink have
+passed it (waited for up to --wait seconds; services/verify/cut.py).
 
 Exit status 0: the ledger in SQL is what the history scores to; 1: differences (listed);
-2: the verification could not run (unknown competition, broker or database away).
+2: the verification could not run (unknown competition, broker or database away, the pipeline
+not at the cut in time).
 Broker, topic prefix and database come from the usual settings (CAMPAIGNS_*).
 """
 
@@ -11,9 +16,11 @@ import argparse
 import json
 import sys
 
+from services.awards.positions import Groups
 from services.settings import ServiceSettings
 from services.store import Store, StoreError
 from services.verify.compare import Report
+from services.verify.cut import PipelineBehind
 from services.verify.service import VerifyError, verify_blocking
 from streams.admin import BrokerUnavailable
 
@@ -27,6 +34,8 @@ def _table(report: Report) -> str:
         f"events re-scored: {report.events:,}   control records: {report.controls:,}",
         f"entries expected: {report.expected_entries:,}   in SQL: {report.sql_entries:,}   "
         f"totals compared: {report.totals_compared:,}   ({report.seconds:.1f} s)",
+        f"cut (validated topic offsets): {_cut(report.cut)}   "
+        f"SQL entries after the cut, left out: {report.after_cut:,}",
     ]
     if report.failures:
         lines.append(
@@ -53,19 +62,32 @@ def _table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _cut(cut: dict[int, int]) -> str:
+    return ", ".join(f"{p}:{offset}" for p, offset in sorted(cut.items())) or "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.verify", description=__doc__.splitlines()[0])
     parser.add_argument("--competition", action="append", help="competition id (repeatable; default: all)")
     parser.add_argument("--period", help="a Shanghai month, YYYY-MM (default: the whole competition)")
+    parser.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for the pipeline to reach the cut"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     settings = ServiceSettings()
     store = Store.from_url(settings.database_url)
     try:
         report = verify_blocking(
-            settings.kafka_bootstrap, settings.topics, store, args.competition, args.period
+            settings.kafka_bootstrap,
+            settings.topics,
+            store,
+            args.competition,
+            args.period,
+            groups=Groups.of(settings.app_id, settings.sink_name),
+            wait=args.wait,
         )
-    except (VerifyError, StoreError, BrokerUnavailable) as exc:
+    except (VerifyError, StoreError, BrokerUnavailable, PipelineBehind) as exc:
         print(f"verify: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -8,7 +8,7 @@ paired into one difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -86,6 +86,8 @@ class Report:
     failures: list[Failure] = field(default_factory=list)
     waiting: list[Failure] = field(default_factory=list)  # partitions stopped at an unknown version
     seconds: float = 0.0
+    cut: dict[int, int] = field(default_factory=dict)  # validated partition -> offset replayed up to
+    after_cut: int = 0  # SQL entries left out: caused by records after the cut (services/verify/cut.py)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +107,8 @@ class Report:
             "total_differences": [d.to_dict() for d in self.totals],
             "scoring_failures": [asdict(f) for f in self.failures],
             "waiting": [asdict(f) for f in self.waiting],
+            "cut": {str(p): offset for p, offset in sorted(self.cut.items())},
+            "after_cut": self.after_cut,
             "seconds": round(self.seconds, 3),
         }
 
@@ -162,32 +166,51 @@ def _slot(kind_of: Any) -> tuple[str, str, str, str, str | None, str | None]:
     )
 
 
+def caused_after_cut(
+    row: Mapping[str, Any], revisions: Mapping[tuple[str, str], int], later_events: set[str]
+) -> bool:
+    """Did a record after verify's cut cause this SQL entry (services/verify/cut.py)? A re-score's
+    entry: its book's re-score revision is higher than at the cut (or the book is younger); an
+    event's entry: its event is one of those after the cut."""
+    correction = row.get("correction")
+    if correction:
+        _, _, revision = str(correction).rpartition(":")[0].rpartition(":")
+        at_cut = revisions.get((row["competition_id"], row["cm_id"]))
+        return revision.isdigit() and (at_cut is None or int(revision) > at_cut)
+    return row["event_id"] in later_events
+
+
+Outside = Callable[[Mapping[str, Any]], bool]
+
+
+def _total_key(row: Mapping[str, Any]) -> TotalKey:
+    return (row["competition_id"], row["cm_id"], row["component"], row["sub_branch_id"], row["team_id"])
+
+
 def compare(
     expected: Mapping[str, LedgerEntry],
     expected_totals: Mapping[TotalKey, Decimal],
     rows: Iterable[Mapping[str, Any]],
     report: Report,
+    outside: Callable[[], Outside] | None = None,
 ) -> Report:
-    """Fill `report` with every difference between the expected entries/totals and the SQL rows."""
+    """Fill `report` with every difference between the expected entries/totals and the SQL rows.
+
+    `outside`: called once every row has been read, it answers which of the rows not expected
+    are outside the comparison (caused after verify's cut); those count nowhere."""
     seen: set[str] = set()
     sql_totals: dict[TotalKey, Decimal] = {}
-    extra: list[Mapping[str, Any]] = []
+    unexpected: list[Mapping[str, Any]] = []
     count = 0
     for row in rows:
-        count += 1
-        key: TotalKey = (
-            row["competition_id"],
-            row["cm_id"],
-            row["component"],
-            row["sub_branch_id"],
-            row["team_id"],
-        )
-        sql_totals[key] = sql_totals.get(key, ZERO) + row["points"]
         eid = row["entry_id"]
         want = expected.get(eid)
         if want is None:
-            extra.append(row)
+            unexpected.append(row)
             continue
+        count += 1
+        key = _total_key(row)
+        sql_totals[key] = sql_totals.get(key, ZERO) + row["points"]
         seen.add(eid)
         if (
             want.points != row["points"]
@@ -201,6 +224,13 @@ def compare(
             or _own_id(row) != eid
         ):
             report.entries.append(_difference("different", want, row))
+    rule = outside() if outside is not None and unexpected else None
+    extra = [row for row in unexpected if rule is None or not rule(row)]
+    report.after_cut = len(unexpected) - len(extra)
+    for row in extra:
+        count += 1
+        key = _total_key(row)
+        sql_totals[key] = sql_totals.get(key, ZERO) + row["points"]
     missing = [e for eid, e in expected.items() if eid not in seen]
     # A missing and an extra entry for one event, component and unit: one entry, another version.
     by_slot = {_slot(asdict(e)): e for e in missing}
@@ -241,4 +271,12 @@ def period_totals(entries: Iterable[LedgerEntry]) -> dict[TotalKey, Decimal]:
     return {k: v for k, v in out.items() if v}
 
 
-__all__ = ["EntryDifference", "Expected", "Report", "TotalDifference", "compare", "period_totals"]
+__all__ = [
+    "EntryDifference",
+    "Expected",
+    "Report",
+    "TotalDifference",
+    "caused_after_cut",
+    "compare",
+    "period_totals",
+]

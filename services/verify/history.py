@@ -53,8 +53,15 @@ def _record(m: Any) -> HistoryRecord:
 
 
 async def partition_batches(
-    bootstrap: str, topic: str, partition: int, key: bytes | None = None
+    bootstrap: str,
+    topic: str,
+    partition: int,
+    key: bytes | None = None,
+    *,
+    start: int = 0,
+    stop: int | None = None,
 ) -> AsyncIterator[list[HistoryRecord]]:
-    """One partition from its start to its end as of now, in batches; `key`: only its records."""
-    async for batch in read_range(bootstrap, TopicPartition(topic, partition)):
+    """One partition from `start` (its beginning) to `stop` (its end as of now), in batches;
+    `key`: only its records."""
+    async for batch in read_range(bootstrap, TopicPartition(topic, partition), start, stop):
         yield [_record(m) for m in batch if key is None or m.key == key]

@@ -43,6 +43,9 @@ class Expected:
     waiting: list[Failure] = field(default_factory=list)  # partitions the stream holds there too
     events: int = 0
     controls: int = 0
+    # each (competition, manager) book's re-score revision at the end of the replay: a re-score
+    # entry of a higher revision was written after it (services/verify/cut.py)
+    revisions: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class _Past:
@@ -98,11 +101,12 @@ class PartitionReplay:
     async def finish(self) -> None:
         await self._take(self._controls)
         self._controls = []
-        totals = self._into.totals
+        totals, revisions = self._into.totals, self._into.revisions
         for cm_id, state in self._scorer.states.items():
             for cid, book in state.books.items():
                 if self._only is not None and cid not in self._only:
                     continue
+                revisions[(cid, cm_id)] = book.revision
                 for (component, sub_branch, team), points in book.totals.items():
                     if points:
                         totals[(cid, cm_id, component, sub_branch, team)] = points

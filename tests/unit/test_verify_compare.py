@@ -7,10 +7,11 @@ import asyncio
 import json
 from dataclasses import asdict, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from schemas.control import Rescore
-from services.verify.compare import Report, compare
+from services.verify.compare import Report, caused_after_cut, compare
 from services.verify.replay import Expected, HistoryRecord, PartitionReplay
 from streams.core import Competition
 from streams.core.ledger import LedgerEntry, make_entry
@@ -111,3 +112,31 @@ def test_compare_of_the_same_entries_is_clean() -> None:
     )
     assert report.ok and report.sql_entries == report.expected_entries == 3
     assert report.totals_compared == len(expected.totals) and Decimal(0) not in expected.totals.values()
+
+
+def test_entries_caused_after_the_cut_are_left_out_and_nothing_else() -> None:
+    """What the stream wrote for records after verify's cut (new events, a re-score published
+    after it) is not compared; an entry of no record after the cut still is."""
+    first = COMPS[CID]
+    # built anew, not model_copy: that would carry over what the first version has cached
+    data = first.model_dump(mode="json")
+    data["rules"][0]["points"] = {kind: str(Decimal(p) * 2) for kind, p in data["rules"][0]["points"].items()}
+    second = Competition.model_validate({**data, "version": 2})
+    before = [Rescore(CID, 1, "published"), *EVENTS]
+    after = [opened("e9", "cm-1"), Rescore(CID, 2, "published"), opened("e10", "cm-1")]
+    at_cut = _replay(before, [first, second])
+    everything = _replay([*before, *after], [first, second])
+    assert any(e.correction for e in everything.entries.values() if e.entry_id not in at_cut.entries)
+    forged = replace(next(iter(at_cut.entries.values())), event_id="forged", entry_id="f" * 32)
+    rows = _rows([*everything.entries.values(), forged])
+
+    def outside() -> Any:
+        return partial(caused_after_cut, revisions=at_cut.revisions, later_events={"e9", "e10"})
+
+    report = compare(at_cut.entries, at_cut.totals, rows, Report([CID], None), outside)
+    assert [(d.kind, d.entry_id) for d in report.entries] == [("extra_in_sql", forged.entry_id)]
+    assert report.after_cut == len(everything.entries) - len(at_cut.entries) > 0
+    assert report.sql_entries == len(at_cut.entries) + 1
+    # without the cut's rule every later entry is a difference
+    unruled = compare(at_cut.entries, at_cut.totals, rows, Report([CID], None))
+    assert len(unruled.entries) == report.after_cut + 1
