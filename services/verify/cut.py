@@ -2,7 +2,8 @@
 
 At its start verify takes the end offset of each partition of the validated topic (read
 committed: the last stable offset, so a transaction is never split). It replays the history up
-to those offsets only, and compares with the ledger entries caused by the records before them:
+to those offsets only (services/verify/service.py), and compares with the ledger entries caused
+by the records before them:
 
 1. it waits (bounded) until the score stage's committed offsets have reached the cut, then until
    the ledger sink has stored score.ledger up to its end taken at that moment: the same positions

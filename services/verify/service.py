@@ -155,18 +155,15 @@ async def verify(
     """The whole verification; `competition_ids=None`: every competition ever published.
 
     `groups`: the pipeline's consumer groups, whose score stage and sink are waited for (up to
-    `wait` seconds, replaying meanwhile) to pass the cut (PipelineBehind if they do not); None:
-    not waited for, for a pipeline known to be stopped after catching up."""
+    `wait` seconds) to pass the cut before the replay starts: no minutes of replay for nothing
+    when they do not (PipelineBehind); None: not waited for, for a pipeline known to be stopped
+    after catching up."""
     began = time.perf_counter()
     window = Period.parse(period) if period is not None else None
     cut = await take_cut(bootstrap, topics.validated)
-    replaying = expected_ledger(bootstrap, topics, competition_ids, workers, cut)
-    if groups is None:
-        expected, known = await replaying
-    else:
-        (expected, known), _ = await asyncio.gather(
-            replaying, reach(bootstrap, topics, groups, cut, wait=wait)
-        )
+    if groups is not None:
+        await reach(bootstrap, topics, groups, cut, wait=wait)
+    expected, known = await expected_ledger(bootstrap, topics, competition_ids, workers, cut)
     chosen = sorted(competition_ids if competition_ids is not None else known)
     entries = expected.entries
     totals = expected.totals

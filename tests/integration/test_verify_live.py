@@ -4,13 +4,15 @@ Each verification's SQL read is held back until the ledger has grown by entries 
 after verify took its cut (and, the first time, until a rule change published after the cut has
 re-scored into SQL): without the cut those entries were reported as differences. With it, the
 first run finds nothing; the second, after one entry's points were changed, one deleted and one
-forged in SQL before the cut, finds exactly those three.
+forged in SQL before the cut, finds exactly those three. Without a pipeline to reach the cut,
+verify stops after the wait it is given, saying who is behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import create_engine, delete, func, insert, select, update
 
 from schemas.topics import Topics
@@ -26,10 +29,12 @@ from services.awards.positions import Groups
 from services.store import Store
 from services.store.tables import LedgerEntry as LedgerTable
 from services.verify import verify
+from services.verify.cut import PipelineBehind, take_cut
+from streams.admin import ensure_topics
 from streams.core.ledger import make_entry
 from streams.core.rules import Competition
 from tests.support.events import joined
-from tests.support.kafka import BOOTSTRAP
+from tests.support.kafka import BOOTSTRAP, produce
 from tests.support.processes import Process, sink
 from tests.support.random_events import seeded
 from tests.support.scoring import converge, expected_standings, publish, published_templates, send_events
@@ -174,3 +179,30 @@ async def test_verify_finds_no_difference_while_events_flow_and_still_finds_real
         engine.dispose()
         store.close()
     assert sent < len(flowing), "the sender ran out of events before verify ended"
+
+
+async def test_verify_stops_with_who_is_behind_when_the_pipeline_does_not_reach_the_cut(
+    prefix: str, topics: Topics, pg_url: str
+) -> None:
+    """No worker, no sink: events in the validated topic that no score stage has read. Verify
+    waits the time it is given, then says who is how far behind instead of comparing."""
+    await ensure_topics(BOOTSTRAP, topics, partitions=2)
+    await publish(topics, published_templates())
+    events = [joined(f"{TAG}-cm{i}", f"sb-{i % 2}") for i in range(CMS)]
+    await produce(topics.validated, [(e["data"]["cm_id"].encode(), json.dumps(e).encode()) for e in events])
+    store = Store.from_url(pg_url)
+    store.create_schema()
+    began = time.monotonic()
+    try:
+        with pytest.raises(PipelineBehind) as caught:
+            await verify(
+                BOOTSTRAP, topics, store, [CID], groups=Groups.of(f"{prefix}app", f"{prefix}app-sink"), wait=2
+            )
+    finally:
+        store.close()
+    assert 2 <= time.monotonic() - began < 60
+    message = str(caught.value)
+    # the events and the publish's control records (and their transaction markers) are waited for
+    ends = await take_cut(BOOTSTRAP, topics.validated)
+    assert "within 2 s" in message and f"score is {sum(ends.values())} offsets behind" in message, message
+    assert f"{topics.validated}[0] at nothing of {ends[0]}" in message, message
