@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -90,6 +91,13 @@ class Competition(Frozen):
     @cached_property
     def _by_kind(self) -> dict[str, Any]:
         return {rule.kind: rule for rule in self.rules}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Competition:
+        """pydantic copies `__dict__`, cached properties with it: a copy with other rules would
+        still answer `rule()` from the original's. Dropped here, so the copy works them out."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_by_kind", None)
+        return copy
 
     def rule(self, kind: str) -> Any:
         """The rule of this kind, or None."""

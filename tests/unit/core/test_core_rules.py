@@ -72,3 +72,14 @@ def test_templates_parse() -> None:
 def test_checked_in_json_schema_is_current() -> None:
     path = ROOT / "schemas" / "json" / "competition.schema.json"
     assert json.loads(path.read_text(encoding="utf-8")) == competition_json_schema()
+
+
+def test_a_copy_with_other_rules_answers_from_its_own_rules() -> None:
+    """pydantic's model_copy carries cached properties along: the rule lookup must not."""
+    first = parse_competition(GOOD)
+    kind = first.rules[0].kind
+    assert first.rule(kind) is first.rules[0]  # the lookup is cached on the original now
+    changed = first.rules[0].model_copy(update={"daily_cap": 7})
+    second = first.model_copy(update={"version": first.version + 1, "rules": [changed]})
+    assert second.rule(kind) is changed
+    assert first.rule(kind) is first.rules[0]
