@@ -128,6 +128,7 @@ def _score(
     state: ParticipantState, book: Book, ctx: Context, event: Envelope, arrival: Arrival | None
 ) -> list[LedgerEntry]:
     """Apply a checked event to one book: the entries it causes."""
+    state.touch(book.cid)  # the book changes in place: its cached JSON goes (state.to_json)
     org_move = event.type == "org.changed"
     details: Details = {}
     if org_move:
@@ -165,6 +166,7 @@ def _rewards(
     found, changed = book.facts.collect(book.scorers.values(), book.buckets, ctx)
     if not changed:
         return []  # the same facts, the same badges: nothing to write
+    state.touch(book.cid)
     book.challenges = progress(final, found)
     awards, revokes = book.held.settle(derive(final, found))
     out = []

@@ -9,6 +9,7 @@ from typing import Any
 
 from schemas.envelope import Envelope
 from schemas.events import AccountClosed, CustomerTransferred, OrgChanged
+from schemas.records import to_json
 from streams.core.book import Book
 from streams.core.errors import StateError
 from streams.core.handovers import Handovers
@@ -27,6 +28,9 @@ class ParticipantState:
         self.handovers = Handovers()  # closings to pass back to an account's opener (handovers.py)
         # (catalog, books, count, [(book, context)]) once every book is current for that catalog
         self.bound: tuple[Any, dict[str, Book], int, list[Any]] | None = None
+        # cid -> (book, its JSON) as last encoded: a state is written per changed manager per
+        # batch, and an event changes only the books that take it (engine._score drops theirs)
+        self._encoded: dict[str, tuple[Book, bytes]] = {}
 
     def seen(self, event_id: str) -> bool:
         return event_id in self.recent
@@ -43,6 +47,26 @@ class ParticipantState:
         recent[event_id] = None
         if len(recent) > RECENT:
             del recent[next(iter(recent))]
+
+    def touch(self, cid: str) -> None:
+        """This book is about to change in place: its JSON must be made again."""
+        self._encoded.pop(cid, None)
+
+    def to_json(self) -> bytes:
+        """`to_json(self.to_dict())`, byte for byte, remaking only the books changed since the
+        last call (or replaced: a cached JSON counts only for the very book it was made from)."""
+        cache = self._encoded
+        books = []
+        for cid, book in sorted(self.books.items()):
+            hit = cache.get(cid)
+            if hit is None or hit[0] is not book:
+                hit = cache[cid] = (book, to_json(book.to_dict()))
+            books.append(to_json(cid) + b":" + hit[1])
+        head = to_json(
+            {"format": FORMAT, "cm_id": self.cm_id, "recent": list(self.recent), "org": self.org.to_list()}
+        )
+        tail = b',"handovers":' + to_json(self.handovers.to_list()) if self.handovers else b""
+        return b"".join((head[:-1], b',"books":{', b",".join(books), b"}", tail, b"}"))
 
     def to_dict(self) -> dict[str, Any]:
         return {

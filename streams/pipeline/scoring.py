@@ -136,7 +136,7 @@ class ScoreStage:
         for standing in snapshot.standings:
             key = standing_key(standing["competition_id"], standing["cm_id"])
             out.append(Out(topics.standings, key, to_json(standing)))
-        return out, [(state.cm_id.encode(), to_json(state.to_dict())) for state in snapshot.states]
+        return out, [(state.cm_id.encode(), state.to_json()) for state in snapshot.states]
 
     async def _states(self, partition: int, states: list[tuple[bytes, bytes]]) -> list[Out]:
         """The state records, last in the batch. Compressed in a thread when there is enough of

@@ -99,7 +99,7 @@ async def run(
                 if standing["competition_id"] == COMPETITION_ID:
                     totals[standing["cm_id"]] = Decimal(standing["points"])
             for state in snapshot.states:
-                state.to_dict()
+                state.to_json()
     return time.process_time() - cpu, entries, totals
 
 
