@@ -4,9 +4,9 @@ tests/bench/peer_job.py): `python -m tests.bench.core_peer [lines] [batch]`.
 The job's lines over 300 managers, junk and repeats left out (the validate and dedup stages' work),
 as canonical validated records in 4 partitions, fed to one `PartitionScorer` per partition in
 batches as the score stage gets them, with a `snapshot` of the changed managers after each batch
-and each of their states turned to its JSON dict, as the stage does before packing it. Times the
+and each of their states turned to its JSON (state.to_json), as the stage does before packing it. Times the
 scoring alone: reading the canonical event, `apply`, the ledger entries' dicts, the standings'
-dicts and the states' dicts; not the broker, not the JSON text or the compression. Prints µs per
+dicts and the states' JSON; not the broker, not the other JSON text or the compression. Prints µs per
 event and one JSON line for scripts; checks every standing against the job's answer.
 
 `--demo`: the demo's contests (services/demo/competitions.py, as of the day the issue was measured)
