@@ -9,19 +9,17 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, delete, insert, select, update
+from sqlalchemy import create_engine, select
 
 from schemas.topics import Topics
 from services.store import Store
 from services.store.tables import LedgerEntry as LedgerTable
 from services.verify import Report, verify
-from streams.core.ledger import make_entry
 from streams.core.rules import Competition
 from tests.support.auth import api_auth
 from tests.support.events import joined
@@ -30,6 +28,7 @@ from tests.support.ports import free_port
 from tests.support.processes import ROOT, Process, api, isolated_env, sink
 from tests.support.random_events import seeded
 from tests.support.scoring import converge, expected_standings, publish, published_templates, send_events
+from tests.support.tampering import tamper
 
 CID = "feb-account-opening"
 TAG = "vf"
@@ -90,42 +89,17 @@ async def test_verify_lists_exactly_the_discrepancies_injected_into_the_sql_ledg
     assert everything.ok and set(everything.competition_ids) == {c.id for c in first}
 
     # -- the discrepancies ------------------------------------------------------------------------
-    rows = [r for r in store.ledger_scan([CID]) if not r["event_id"].startswith("rescore:")]
-    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in rows:
-        by_key.setdefault((r["cm_id"], r["component"], r["sub_branch_id"], r["team_id"]), r)
-    changed, deleted, template = list(by_key.values())[:3]
-    forged = make_entry(
-        competition_id=CID,
-        rule_version=template["rule_version"],
-        event_id="forged-event",
-        cm_id=template["cm_id"],
-        sub_branch_id=template["sub_branch_id"],
-        team_id=template["team_id"],
-        occurred_at=template["occurred_at"],
-        points=Decimal("5.00"),
-        component=template["component"],
-        reason="not from any event",
-    )
+    rows = (r for r in store.ledger_scan([CID]) if not r["event_id"].startswith("rescore:"))
     engine = create_engine(pg_url)
-    table = LedgerTable.__table__
-    with engine.begin() as conn:
-        conn.execute(
-            update(table)
-            .where(table.c.entry_id == changed["entry_id"])
-            .values(points=changed["points"] + Decimal("1.00"))
-        )
-        conn.execute(delete(table).where(table.c.entry_id == deleted["entry_id"]))
-        conn.execute(insert(table).values(**asdict(forged), recorded_at=template["recorded_at"]))
+    spoilt = tamper(engine, CID, rows)
+    changed, deleted, template, forged = spoilt.changed, spoilt.deleted, spoilt.template, spoilt.forged
+    with engine.connect() as conn:
+        table = LedgerTable.__table__
         assert conn.execute(select(table.c.points).where(table.c.entry_id == forged.entry_id)).scalar_one()
     engine.dispose()
 
     report = await verify(BOOTSTRAP, topics, store, [CID])
-    assert _differences(report) == {
-        ("different", changed["entry_id"]),
-        ("missing_in_sql", deleted["entry_id"]),
-        ("extra_in_sql", forged.entry_id),
-    }
+    assert _differences(report) == spoilt.differences()
     (different,) = [d for d in report.entries if d.kind == "different"]
     assert different.fields == ("points",)
     assert different.sql_points == changed["points"] + 1 and different.expected_points == changed["points"]

@@ -16,13 +16,12 @@ import json
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import create_engine, delete, func, insert, select, update
+from sqlalchemy import create_engine, func, select
 
 from schemas.topics import Topics
 from services.awards.positions import Groups
@@ -31,13 +30,13 @@ from services.store.tables import LedgerEntry as LedgerTable
 from services.verify import verify
 from services.verify.cut import PipelineBehind, take_cut
 from streams.admin import ensure_topics
-from streams.core.ledger import make_entry
 from streams.core.rules import Competition
 from tests.support.events import joined
 from tests.support.kafka import BOOTSTRAP, produce
 from tests.support.processes import Process, sink
 from tests.support.random_events import seeded
 from tests.support.scoring import converge, expected_standings, publish, published_templates, send_events
+from tests.support.tampering import tamper
 
 CID = "feb-account-opening"
 TAG = "vl"
@@ -137,39 +136,11 @@ async def test_verify_finds_no_difference_while_events_flow_and_still_finds_real
         assert rescored_v2() > 0
 
         # -- entries tampered with before the cut: exactly those ------------------------------------
-        rows = [r for r in store.ledger_scan([CID]) if r["correction"] is None]
-        by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for r in rows:
-            by_key.setdefault((r["cm_id"], r["component"], r["sub_branch_id"], r["team_id"]), r)
-        changed, deleted, template = list(by_key.values())[:3]
-        forged = make_entry(
-            competition_id=CID,
-            rule_version=template["rule_version"],
-            event_id="forged-event",
-            cm_id=template["cm_id"],
-            sub_branch_id=template["sub_branch_id"],
-            team_id=template["team_id"],
-            occurred_at=template["occurred_at"],
-            points=Decimal("5.00"),
-            component=template["component"],
-            reason="not from any event",
-        )
-        with engine.begin() as conn:
-            conn.execute(
-                update(table)
-                .where(table.c.entry_id == changed["entry_id"])
-                .values(points=changed["points"] + Decimal("1.00"))
-            )
-            conn.execute(delete(table).where(table.c.entry_id == deleted["entry_id"]))
-            conn.execute(insert(table).values(**asdict(forged), recorded_at=template["recorded_at"]))
+        spoilt = tamper(engine, CID, (r for r in store.ledger_scan([CID]) if r["correction"] is None))
         held.before_scan = None
         held.grown_from = count()
         report = await verify(BOOTSTRAP, topics, cast(Store, held), [CID], groups=groups, wait=60)
-        assert {(d.kind, d.entry_id) for d in report.entries} == {
-            ("different", changed["entry_id"]),
-            ("missing_in_sql", deleted["entry_id"]),
-            ("extra_in_sql", forged.entry_id),
-        }, report.to_dict()
+        assert {(d.kind, d.entry_id) for d in report.entries} == spoilt.differences(), report.to_dict()
         assert report.after_cut > 0, report.to_dict()
         assert not sender.done(), "the events must still have been flowing"
     finally:
