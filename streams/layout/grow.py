@@ -14,26 +14,39 @@ Workers started on the new set score the copied history: at the control records 
 rebuilds its managers' books with the versions in force, so states, standings and ledger are made
 again by the scoring core rather than moved byte for byte (an old state holds offsets of the old
 partitions and cannot be moved). Not copied: `events.raw` and `events.accepted` (drained by the
-old workers first), the duplicates and dead letters (history; the SQL store keeps them), and
-dedup's seen ids (the new accepted topic starts a new store; see docs/operations.md).
+old workers first), and the duplicates and dead letters (history; the SQL store keeps them).
+Dedup's seen ids are not copied but made again: every copied event's id is written to the new
+set's `dedup.seen`, in its manager's new partition, so a copy of an old event that arrives after
+the move is still dropped.
+
+The old set is read as it is, never guarded: after a `kafka-topics --alter` the workers refuse
+it, and this copy, which re-keys every record whichever partition holds it, is the way back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from schemas.control import HEADER as CONTROL_HEADER
 from schemas.topics import Topics
 from streams.admin import SINGLE_BROKER, BrokerUnavailable, ensure_topics, partitions_of
+from streams.dedup_changelog import SeenBatch, encode_all
 from streams.follow import read_range
-from streams.layout.guard import guard
+from streams.layout.guard import actual_layout, guard, recorded_layout
+from streams.pipeline.batch_send import partition_for
 from streams.replication import Replication
 from streams.topic_identity import describe
+
+# The first offset recorded for a copied event's id in the new set's dedup memory: no record of
+# the new accepted topic has it, so any arrival of that id there is a copy (deduplicating.py).
+NOT_IN_THIS_SET = -1
 
 
 class GrowRefused(Exception):
@@ -80,6 +93,18 @@ class _Copier:
         self._pending.clear()
 
 
+async def _remember(bootstrap: str, target: Topics, seen: dict[int, dict[str, int]], copier: _Copier) -> None:
+    """Every copied event id into the new set's dedup changelog, in the partition its manager's
+    records go to: a copy sent again after the move is dropped as it was before, not scored twice.
+    (The old set's changelog cannot serve: its records name the old accepted topic.)"""
+    accepted = (await describe(bootstrap, [target.accepted]))[target.accepted].topic_id
+    at = int(time.time() * 1000)
+    for partition, ids in sorted(seen.items()):
+        for value in encode_all(SeenBatch(accepted, at, ids, {})):
+            await copier.send(target.dedup_seen, value, partition=partition)
+    await copier.wait()
+
+
 async def _copy_keyed(bootstrap: str, source: str, target: str, copier: _Copier) -> int:
     count = 0
     for partition in await partitions_of(bootstrap, source):
@@ -101,9 +126,12 @@ async def grow(
             f"{', '.join(sorted(existing))} exist already: a grow copies into a new, empty topic set "
             "(after a copy cut short, delete the new set's topics and run it again)"
         )
-    current = (await guard(bootstrap, source)).get(source.validated)
-    if current is None:
+    # Read as it is, never guarded: the copy is also the way back from a `kafka-topics --alter`
+    # that the workers now refuse, and it re-keys every record whichever partition holds it.
+    actual = (await actual_layout(bootstrap, source)).get(source.validated)
+    if actual is None:
         raise GrowRefused(f"{source.validated} does not exist: nothing to grow")
+    current = (await recorded_layout(bootstrap, source)).get(source.validated, actual)
     if partitions <= current:
         raise GrowRefused(f"{source.validated} has {current} partitions already; grow to more than that")
 
@@ -119,6 +147,7 @@ async def grow(
         org = await _copy_keyed(bootstrap, source.org, target.org, copier)
         events = 0
         controls: list[list[bytes]] = []
+        seen: dict[int, dict[str, int]] = {p: {} for p in range(partitions)}
         for partition in await partitions_of(bootstrap, source.validated):
             controls.append([])
             async for records in read_range(bootstrap, TopicPartition(source.validated, partition)):
@@ -127,8 +156,11 @@ async def grow(
                         controls[-1].append(m.value or b"")
                         continue
                     await copier.send(target.validated, m.value, key=m.key, headers=list(m.headers or ()))
+                    to = partition_for(m.key, range(partitions))
+                    seen[to][str(orjson.loads(m.value or b"{}")["event_id"])] = NOT_IN_THIS_SET
                     events += 1
         await copier.wait()
+        await _remember(bootstrap, target, seen, copier)
         orders = publication_order(controls)
         for partition in range(partitions):
             for value in orders:

@@ -27,6 +27,7 @@ from tests.faults import (
     broker_restart,
     database_outage,
     doors,
+    layout_guard,
     rebalance,
     worker_kills,
     zombie,
@@ -42,6 +43,7 @@ SCENARIOS: list[ModuleType] = [
     database_outage,
     doors,
     api_restart,
+    layout_guard,
     broker_restart,
 ]
 # On the three-broker cluster: a broker SIGKILLed, then a worker; the zombie again.

@@ -3,12 +3,14 @@ more partitions scores to the same standings, each manager's state in its new pa
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 from schemas.control import HEADER as CONTROL_HEADER
 from schemas.topics import Topics
+from streams.dedup_changelog import decode
 from streams.layout import recorded_layout
 from tests.support.kafka import BOOTSTRAP, drop_topics, read_all
 from tests.support.processes import ROOT, isolated_env, new_prefix, worker
@@ -45,6 +47,14 @@ async def test_grow_copies_into_more_partitions_and_the_standings_come_out_the_s
         copied = [r for r in await read_all(topics.validated) if CONTROL_HEADER not in r.headers]
         assert f"{len(copied)} events" in grown.stdout.decode()
         assert await recorded_layout(BOOTSTRAP, new) == dict.fromkeys(new.partitioned(), 6)
+        # Dedup's memory is made again in the new set: every copied id, where its manager now is.
+        remembered = {
+            (r.partition, event_id)
+            for r in await read_all(new.dedup_seen)
+            for event_id in decode(r.value or b"").first
+        }
+        where = {r.key: r.partition for r in await read_all(new.validated) if CONTROL_HEADER not in r.headers}
+        assert remembered == {(where[r.key], json.loads(r.value)["event_id"]) for r in copied}
 
         # A second grow into the same set is refused: it would copy everything twice.
         again = subprocess.run(

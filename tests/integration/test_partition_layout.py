@@ -11,8 +11,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 
 from schemas.topics import Topics
 from streams.layout import recorded_layout
-from tests.support.kafka import BOOTSTRAP
-from tests.support.processes import ROOT, worker
+from tests.support.kafka import BOOTSTRAP, drop_topics
+from tests.support.processes import ROOT, isolated_env, new_prefix, worker
 
 
 async def grow(topic: str, count: int) -> None:
@@ -56,3 +56,36 @@ async def test_a_worker_refuses_topics_altered_behind_its_back(
     assert shown.returncode == 1
     (line,) = [row for row in shown.stdout.decode().splitlines() if row.startswith(topics.validated)]
     assert line.split() == [topics.validated, "4", "6", "<-", "differs"]
+
+
+async def test_grow_is_the_way_back_from_an_altered_topic(
+    prefix: str, topics: Topics, tmp_path: Path
+) -> None:
+    """The copy reads the altered set as it is: the refusal's advice can be followed."""
+    first = worker(prefix, tmp_path).start()
+    first.stop()
+    await grow(topics.validated, 6)
+    target = new_prefix()
+    try:
+        grown = subprocess.run(
+            [sys.executable, "-m", "streams.layout", "grow", "--partitions", "6", "--to-prefix", target],
+            cwd=ROOT,
+            env=isolated_env(prefix),
+            capture_output=True,
+            timeout=120,
+        )
+        assert grown.returncode == 0, grown.stderr.decode()
+        new = Topics(target)
+        assert await recorded_layout(BOOTSTRAP, new) == dict.fromkeys(new.partitioned(), 6)
+        # Growing "to" the altered count is still more than the recorded 4: allowed; to 4 is not.
+        shrink = ["grow", "--partitions", "4", "--to-prefix", new_prefix()]
+        again = subprocess.run(
+            [sys.executable, "-m", "streams.layout", *shrink],
+            cwd=ROOT,
+            env=isolated_env(prefix),
+            capture_output=True,
+            timeout=120,
+        )
+        assert again.returncode == 2 and "grow to more than that" in again.stderr.decode()
+    finally:
+        await drop_topics(target)
