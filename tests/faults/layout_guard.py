@@ -10,31 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
-
-from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 
 from schemas.topics import Topics
 from tests.faults.dbs import sqlite_url
 from tests.faults.harness import PARTITIONS, Scenario, StandingsWatch
-from tests.support.kafka import BOOTSTRAP
-from tests.support.processes import ROOT, isolated_env, new_prefix
+from tests.support.layout import alter_partitions, run_grow
+from tests.support.processes import ROOT, new_prefix
 from tests.support.random_events import seeded
 from tests.support.scoring import expected_standings, published_templates
 
 NAME = "layout-guard"
 EVENTS = 3000
 GROWN = PARTITIONS + 2
-
-
-async def _alter(topic: str, count: int) -> None:
-    """What `kafka-topics --alter --partitions` does."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=15000)
-    await admin.start()
-    try:
-        await admin.create_partitions({topic: NewPartitions(total_count=count)})
-    finally:
-        await admin.close()
 
 
 async def run(sc: Scenario) -> None:
@@ -50,7 +37,7 @@ async def run(sc: Scenario) -> None:
         sc.fail("the first half was not scored within 120 s, before any change to the topics")
         return
     sc.kill("worker")
-    await _alter(sc.topics.validated, GROWN)
+    await alter_partitions(sc.topics.validated, GROWN)
     sc.log(f"{sc.topics.validated} altered to {GROWN} partitions; the worker started again")
 
     again = sc.worker(name="worker-again")
@@ -66,14 +53,7 @@ async def run(sc: Scenario) -> None:
         sc.note(f"the worker refused the altered topics (exit {refused.returncode}), naming the grow command")
 
     to = new_prefix()
-    grown = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "streams.layout", "grow", "--partitions", str(GROWN), "--to-prefix", to],
-        cwd=ROOT,
-        env=isolated_env(sc.topics.prefix),
-        capture_output=True,
-        timeout=180,
-    )
+    grown = await asyncio.to_thread(run_grow, sc.topics.prefix, GROWN, to)
     if grown.returncode != 0:
         sc.fail(f"grow failed (exit {grown.returncode}): {grown.stderr.decode()[-300:]}")
         return

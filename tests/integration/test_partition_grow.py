@@ -4,8 +4,6 @@ more partitions scores to the same standings, each manager's state in its new pa
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from schemas.control import HEADER as CONTROL_HEADER
@@ -13,7 +11,8 @@ from schemas.topics import Topics
 from streams.dedup_changelog import decode
 from streams.layout import recorded_layout
 from tests.support.kafka import BOOTSTRAP, drop_topics, read_all
-from tests.support.processes import ROOT, isolated_env, new_prefix, worker
+from tests.support.layout import run_grow
+from tests.support.processes import new_prefix, worker
 from tests.support.random_events import seeded
 from tests.support.scoring import converge, expected_standings, publish, published_templates, send_events
 
@@ -36,13 +35,7 @@ async def test_grow_copies_into_more_partitions_and_the_standings_come_out_the_s
     new_prefix_ = new_prefix()
     new = Topics(new_prefix_)
     try:
-        grown = subprocess.run(
-            [sys.executable, "-m", "streams.layout", "grow", "--partitions", "6", "--to-prefix", new_prefix_],
-            cwd=ROOT,
-            env=isolated_env(prefix),
-            capture_output=True,
-            timeout=120,
-        )
+        grown = run_grow(prefix, 6, new_prefix_)
         assert grown.returncode == 0, grown.stderr.decode()
         copied = [r for r in await read_all(topics.validated) if CONTROL_HEADER not in r.headers]
         assert f"{len(copied)} events" in grown.stdout.decode()
@@ -57,13 +50,7 @@ async def test_grow_copies_into_more_partitions_and_the_standings_come_out_the_s
         assert remembered == {(where[r.key], json.loads(r.value)["event_id"]) for r in copied}
 
         # A second grow into the same set is refused: it would copy everything twice.
-        again = subprocess.run(
-            [sys.executable, "-m", "streams.layout", "grow", "--partitions", "6", "--to-prefix", new_prefix_],
-            cwd=ROOT,
-            env=isolated_env(prefix),
-            capture_output=True,
-            timeout=120,
-        )
+        again = run_grow(prefix, 6, new_prefix_)
         assert again.returncode == 2
         assert "exist already" in again.stderr.decode()
 

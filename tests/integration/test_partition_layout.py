@@ -7,21 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
-
 from schemas.topics import Topics
 from streams.layout import recorded_layout
 from tests.support.kafka import BOOTSTRAP, drop_topics
-from tests.support.processes import ROOT, isolated_env, new_prefix, worker
-
-
-async def grow(topic: str, count: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=15000)
-    await admin.start()
-    try:
-        await admin.create_partitions({topic: NewPartitions(total_count=count)})
-    finally:
-        await admin.close()
+from tests.support.layout import alter_partitions, run_grow
+from tests.support.processes import ROOT, new_prefix, worker
 
 
 async def test_a_worker_refuses_topics_altered_behind_its_back(
@@ -33,7 +23,7 @@ async def test_a_worker_refuses_topics_altered_behind_its_back(
     assert recorded == dict.fromkeys(topics.partitioned(), 4)
 
     # What `kafka-topics --alter --partitions 6` does.
-    await grow(topics.validated, 6)
+    await alter_partitions(topics.validated, 6)
 
     again = worker(prefix, tmp_path, name="again")
     refused = subprocess.run(again.args, cwd=ROOT, env=again.env, capture_output=True, timeout=120)
@@ -64,28 +54,15 @@ async def test_grow_is_the_way_back_from_an_altered_topic(
     """The copy reads the altered set as it is: the refusal's advice can be followed."""
     first = worker(prefix, tmp_path).start()
     first.stop()
-    await grow(topics.validated, 6)
+    await alter_partitions(topics.validated, 6)
     target = new_prefix()
     try:
-        grown = subprocess.run(
-            [sys.executable, "-m", "streams.layout", "grow", "--partitions", "6", "--to-prefix", target],
-            cwd=ROOT,
-            env=isolated_env(prefix),
-            capture_output=True,
-            timeout=120,
-        )
+        grown = run_grow(prefix, 6, target)
         assert grown.returncode == 0, grown.stderr.decode()
         new = Topics(target)
         assert await recorded_layout(BOOTSTRAP, new) == dict.fromkeys(new.partitioned(), 6)
         # Growing "to" the altered count is still more than the recorded 4: allowed; to 4 is not.
-        shrink = ["grow", "--partitions", "4", "--to-prefix", new_prefix()]
-        again = subprocess.run(
-            [sys.executable, "-m", "streams.layout", *shrink],
-            cwd=ROOT,
-            env=isolated_env(prefix),
-            capture_output=True,
-            timeout=120,
-        )
+        again = run_grow(prefix, 4, new_prefix())
         assert again.returncode == 2 and "grow to more than that" in again.stderr.decode()
     finally:
         await drop_topics(target)
