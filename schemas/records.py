@@ -70,17 +70,30 @@ def unpack(blob: bytes) -> dict[str, Any]:
     return body
 
 
-def rules_record(pinned: dict[str, str], freezes: dict[str, Any] | None = None) -> bytes:
+def rules_record(
+    pinned: dict[str, str], freezes: dict[str, Any] | None = None, through: int | None = None
+) -> bytes:
     """Which competition versions a partition scores with: {"competition_id:version": status},
-    and the award periods it has read a freeze of (streams/core/lateness.py Freezes.to_dict)."""
+    the award periods it has read a freeze of (streams/core/lateness.py Freezes.to_dict), and the
+    validated offset the partition's stored states are complete up to (`through`, exclusive;
+    streams/pipeline/checkpoints.py). Written last in a checkpoint's transaction."""
     body: dict[str, Any] = {"pinned": pinned}
     if freezes:
         body["freezes"] = freezes
+    if through is not None:
+        body["through"] = through
     return pack(body)
 
 
 def pinned_of(blob: bytes) -> dict[str, str]:
     return {str(k): str(v) for k, v in unpack(blob)["pinned"].items()}
+
+
+def through_of(blob: bytes) -> int | None:
+    """Where a rules record says the stored states end (None: a record from before checkpoints,
+    when every batch stored its changed states, so the states are as new as the committed offset)."""
+    through = unpack(blob).get("through")
+    return None if through is None else int(through)
 
 
 def freezes_of(blob: bytes) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import Limits
@@ -56,6 +57,12 @@ class StreamSettings(SharedSettings):
     # input partition, not per worker (streams/pipeline/loop.py). Default: derived from the data
     # directory, which is the worker's own.
     worker_id: str = ""
+    # The score stage stores its changed states at checkpoints (streams/pipeline/checkpoints.py):
+    # during traffic once they are this old (0: after every batch), and for a partition with no
+    # batch for `state_idle_seconds`. A worker taking a partition scores again at most about
+    # `state_checkpoint_seconds` of its records.
+    state_checkpoint_seconds: float = Field(default=5.0, ge=0, le=300)
+    state_idle_seconds: float = Field(default=1.0, ge=0, le=60)
     transaction_timeout_ms: int = 30_000
     # Where dedup keeps its local copy of the event ids it has seen: one SQLite file per
     # accepted-topic partition, named after the topic's Kafka id. A cache of the changelog topic

@@ -10,6 +10,7 @@ from streams.dedup_changelog import ChangelogMismatch, SeenChangelog
 from streams.dedup_store import DedupStore
 from streams.history_index import HistoryIndex
 from streams.pipeline import fault
+from streams.pipeline.checkpoints import Checkpoints
 from streams.pipeline.deduplicating import DedupStage
 from streams.pipeline.loop import BatchLoop
 from streams.pipeline.scoring import ScoreStage
@@ -30,7 +31,8 @@ class Worker:
         self.dedup_store = DedupStore(settings.dedup_path, topics.accepted)
         self.dedup_changelog = SeenChangelog(settings.kafka_bootstrap, topics.dedup_seen)
         self.history_index = HistoryIndex(settings.history_path, topics.validated)
-        score = ScoreStage(settings.kafka_bootstrap, topics, self.rules, self.history_index)
+        checkpoints = Checkpoints(settings.state_checkpoint_seconds, settings.state_idle_seconds)
+        score = ScoreStage(settings.kafka_bootstrap, topics, self.rules, self.history_index, checkpoints)
         self.loops = [
             BatchLoop(settings, ValidateStage(topics, settings.limits)),
             BatchLoop(settings, DedupStage(topics, self.dedup_store, self.dedup_changelog)),

@@ -165,6 +165,12 @@ class DedupStage:
         partition's next first batch reads its tail again."""
         self._restored -= partitions
 
+    def due(self) -> set[int]:
+        return set()  # everything is stored with its batch
+
+    async def flush(self, partition: int) -> list[Out]:
+        return []
+
     # -- the changelog ----------------------------------------------------------------------------
 
     def _accepted_id(self) -> str:

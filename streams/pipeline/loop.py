@@ -165,6 +165,9 @@ class BatchLoop:
                 if batch:
                     async with self.busy:
                         await self._handle(consumer, batch)
+                if self.stage.due():
+                    async with self.busy:
+                        await self._flush(consumer)
         finally:
             self.running = False
             await consumer.stop()
@@ -269,6 +272,48 @@ class BatchLoop:
         except Exception as exc:
             self._failed(consumer, set(work), exc)
             return
+        done = await self._commit_all(consumer, outputs, offsets)
+        if done:
+            self._hold(consumer, {tp: offset for tp, offset in held.items() if tp in done})
+            self.last_batch_at = time.time()
+            self.batches += 1
+            self.records += sum(len(work[tp]) for tp in done)
+            self.batch_timer(time.monotonic() - started)
+
+    async def _flush(self, consumer: AIOKafkaConsumer) -> None:
+        """What the stage stores between batches (the score stage's checkpoints of a partition
+        gone quiet, streams/pipeline/checkpoints.py): in a transaction of the partition's
+        producer, which commits the partition's offset as it is."""
+        due = self.stage.due()
+        work = [
+            tp
+            for tp in sorted(consumer.assignment(), key=lambda tp: tp.partition)
+            if tp.partition in due and tp not in self._fresh and tp in self._positions
+        ]
+        if not work:
+            return
+        outputs: dict[TopicPartition, list[Out]] = {}
+        try:
+            for tp in work:
+                outputs[tp] = await self.stage.flush(tp.partition)
+        except asyncio.CancelledError:
+            self.stage.forget({tp.partition for tp in work})
+            raise
+        except Exception as exc:
+            self._failed(consumer, set(work), exc)
+            return
+        await self._commit_all(consumer, outputs, {tp: self._positions[tp] for tp in work})
+
+    async def _commit_all(
+        self,
+        consumer: AIOKafkaConsumer,
+        outputs: dict[TopicPartition, list[Out]],
+        offsets: dict[TopicPartition, int],
+    ) -> set[TopicPartition]:
+        """Each partition's outputs and offset in its own transaction, side by side; the
+        partitions committed (the others are read again from their committed offsets)."""
+        work = list(outputs)
+        partitions = {tp.partition for tp in work}
         try:
             results = await asyncio.gather(
                 *(self._commit(tp, outputs[tp], offsets[tp]) for tp in work), return_exceptions=True
@@ -285,16 +330,12 @@ class BatchLoop:
         if done:
             self.stage.committed({tp.partition for tp in done})
             self._positions.update({tp: offsets[tp] for tp in done})
-            self._hold(consumer, {tp: offset for tp, offset in held.items() if tp in done})
-            self.last_batch_at = time.time()
-            self.batches += 1
-            self.records += sum(len(work[tp]) for tp in done)
             self.outputs.update(o.topic for tp in done for o in outputs[tp])
-            self.batch_timer(time.monotonic() - started)
         if failed:
             first = next(iter(failed.values()))
             assert isinstance(first, Exception)
             self._failed(consumer, set(failed), first)
+        return done
 
     async def _commit(self, tp: TopicPartition, outputs: list[Out], offset: int) -> None:
         """One input partition's outputs and offset in one transaction of its own producer."""

@@ -2,9 +2,12 @@
 
 The decision is the pure `PartitionScorer` (streams/core/partition.py), the same one the
 month-end verification replays with; this stage only moves bytes. A partition's states are read
-from score.state on its first batch after an assignment (or after an error) and then live in the
-scorer's memory. At the end of a batch each changed manager gets one new standing per competition
-that changed and one state record, all in the batch's transaction (streams/pipeline/loop.py).
+from score.state on its first batch after an assignment (or after an error), the records after
+their checkpoint are scored again without sending anything, and then they live in the scorer's
+memory. At the end of a batch each changed manager gets one new standing per competition that
+changed, in the batch's transaction (streams/pipeline/loop.py); the changed states are stored at
+checkpoints (streams/pipeline/checkpoints.py), in the transaction of the batch that makes one or,
+for a partition gone quiet, in a transaction of their own (`flush`).
 
 Rules move with the partition: the competitions a partition scores with change only at a
 re-score control record (schemas/control.py), at that record's position, and the set in force
@@ -39,6 +42,7 @@ from schemas.records import (
     pinned_of,
     rules_record,
     standing_key,
+    through_of,
     to_json,
     unpack,
 )
@@ -46,8 +50,9 @@ from schemas.topics import Topics
 from streams.core.lateness import Freezes
 from streams.core.partition import Outcome, PartitionScorer, Record, arrival_time
 from streams.core.state import ParticipantState
-from streams.follow import latest_by_key
+from streams.follow import latest_by_key, read_range
 from streams.history_index import HistoryIndex
+from streams.pipeline.checkpoints import Checkpoints
 from streams.pipeline.history import IndexedHistory, is_control
 from streams.pipeline.stage import Hold, Out
 from streams.rules_feed import RulesFeed
@@ -61,7 +66,14 @@ OFFLOAD_BYTES = 64 * 1024  # states' JSON below this is compressed in place (a t
 class ScoreStage:
     name = "score"
 
-    def __init__(self, bootstrap: str, topics: Topics, rules: RulesFeed, index: HistoryIndex) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Topics,
+        rules: RulesFeed,
+        index: HistoryIndex,
+        checkpoints: Checkpoints,
+    ) -> None:
         self.topic = topics.validated
         self._bootstrap = bootstrap
         self._topics = topics
@@ -69,6 +81,9 @@ class ScoreStage:
         self._index = index
         self._scorers: dict[int, PartitionScorer] = {}
         self._histories: dict[int, IndexedHistory] = {}
+        self._through: dict[int, int] = {}  # one past the last record scored, per partition
+        self.checkpoints = checkpoints
+        self.replayed = 0  # records scored again after a checkpoint, since start-up
         self.parked = 0
         self.holds: dict[int, Hold] = {}
 
@@ -81,17 +96,35 @@ class ScoreStage:
         for p in partitions:
             self._scorers.pop(p, None)
             self._histories.pop(p, None)
+            self._through.pop(p, None)
             self.holds.pop(p, None)
+        self.checkpoints.forget(partitions)
+
+    def due(self) -> set[int]:
+        """Partitions gone quiet with changed states not stored yet (the loop calls `flush`)."""
+        return self.checkpoints.due() & self._scorers.keys()
+
+    async def flush(self, partition: int) -> list[Out]:
+        """A checkpoint between batches; the loop commits it with the partition's offset as is."""
+        if partition not in self._scorers:
+            return []
+        return await self._checkpoint(partition)
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         await self._rules.ready.wait()
-        scorer = await self._scorer(partition)
+        scorer = await self._scorer(partition, records[0].offset)
+        if scorer is None:
+            return []  # held: the states cannot be scored up to date yet (`holds` says why)
         await self._histories[partition].note(records)  # before scoring: a rebuild may read them
         started = time.perf_counter()
         # Late is judged by when each record reached the platform, as verify judges it.
         outcome = await scorer.feed([_record(m) for m in records], arrival_time)
-        out, states = self._outputs(partition, scorer, outcome)
-        out += await self._states(partition, states)
+        if outcome.consumed:
+            self._through[partition] = records[outcome.consumed - 1].offset + 1
+        out = self._outputs(partition, scorer, outcome)
+        must = outcome.rules_changed or bool(outcome.rescored)
+        if self.checkpoints.scored(partition, outcome.dirty, rules_changed=must):
+            out += await self._checkpoint(partition)
         for rescored in outcome.rescored:
             log.info(
                 "score: partition %s re-scored %s over %d events (batch %.1f s)",
@@ -103,10 +136,8 @@ class ScoreStage:
         self._hold(partition, outcome)
         return out
 
-    def _outputs(
-        self, partition: int, scorer: PartitionScorer, outcome: Outcome
-    ) -> tuple[list[Out], list[tuple[bytes, bytes]]]:
-        """The batch's records, but for the changed managers' states: (key, JSON) each, to pack."""
+    def _outputs(self, partition: int, scorer: PartitionScorer, outcome: Outcome) -> list[Out]:
+        """The batch's records: ledger entries, hand-overs, dead letters, changed standings."""
         topics = self._topics
         out = [Out(topics.ledger, e.cm_id.encode(), to_json(e.to_dict())) for e in outcome.entries]
         # A closing passed back to the account's opener (streams/core/handovers.py): into the
@@ -129,14 +160,22 @@ class ScoreStage:
                 "scoring_failed", failure.reason, r.value or b"", self.topic, partition, r.offset
             )
             out.append(Out(topics.dead_letters, r.key, letter.value, headers=letter.headers()))
-        if outcome.rules_changed:
-            rules = rules_record(scorer.pinned, scorer.freezes.to_dict())
-            out.append(Out(topics.scoring_state, RULES_KEY, rules, partition=partition))
         snapshot = scorer.snapshot(outcome.dirty)
         for standing in snapshot.standings:
             key = standing_key(standing["competition_id"], standing["cm_id"])
             out.append(Out(topics.standings, key, to_json(standing)))
-        return out, [(state.cm_id.encode(), state.to_json()) for state in snapshot.states]
+        return out
+
+    async def _checkpoint(self, partition: int) -> list[Out]:
+        """The states changed since the last checkpoint, then the rules record that says where
+        they are complete up to: one transaction stores both, or neither."""
+        scorer = self._scorers[partition]
+        states = [(cm.encode(), scorer.states[cm].to_json()) for cm in self.checkpoints.take(partition)]
+        out = await self._states(partition, states)
+        through = self._through[partition]
+        rules = rules_record(scorer.pinned, scorer.freezes.to_dict(), through)
+        out.append(Out(self._topics.scoring_state, RULES_KEY, rules, partition=partition))
+        return out
 
     async def _states(self, partition: int, states: list[tuple[bytes, bytes]]) -> list[Out]:
         """The state records, last in the batch. Compressed in a thread when there is enough of
@@ -165,34 +204,69 @@ class ScoreStage:
 
     # -- reading back -----------------------------------------------------------------------------
 
-    async def _scorer(self, partition: int) -> PartitionScorer:
+    async def _scorer(self, partition: int, committed: int) -> PartitionScorer | None:
+        """The partition's scorer; made at its first batch (whose first record is at the
+        committed offset) from the stored states and the records after their checkpoint. None
+        when those records cannot be scored yet (a rule version unknown here: a hold)."""
         scorer = self._scorers.get(partition)
-        if scorer is None:
-            blobs = await latest_by_key(
-                self._bootstrap, TopicPartition(self._topics.scoring_state, partition)
-            )
-            rules = blobs.pop(RULES_KEY, None)
-            states = {key.decode(): ParticipantState.from_dict(unpack(blob)) for key, blob in blobs.items()}
-            await self._bind_index()
-            history = self._histories[partition] = IndexedHistory(
-                self._index, self._bootstrap, self.topic, partition
-            )
-            scorer = PartitionScorer(
-                history,
-                self._rules,
-                states=states,
-                pinned=pinned_of(rules) if rules is not None else {},
-                freezes=Freezes.from_dict(freezes_of(rules)) if rules is not None else None,
-                offload=asyncio.to_thread,
-            )
-            self._scorers[partition] = scorer
-            log.info(
-                "score: partition %s: %d states, %d rule versions",
-                partition,
-                len(scorer.states),
-                len(scorer.pinned),
-            )
+        if scorer is not None:
+            return scorer
+        blobs = await latest_by_key(self._bootstrap, TopicPartition(self._topics.scoring_state, partition))
+        rules = blobs.pop(RULES_KEY, None)
+        states = {key.decode(): ParticipantState.from_dict(unpack(blob)) for key, blob in blobs.items()}
+        await self._bind_index()
+        history = self._histories[partition] = IndexedHistory(
+            self._index, self._bootstrap, self.topic, partition
+        )
+        scorer = PartitionScorer(
+            history,
+            self._rules,
+            states=states,
+            pinned=pinned_of(rules) if rules is not None else {},
+            freezes=Freezes.from_dict(freezes_of(rules)) if rules is not None else None,
+            offload=asyncio.to_thread,
+        )
+        # No rules record: nothing was ever stored, so every record before the committed offset
+        # is scored again. One without `through` was written when every batch stored its states.
+        through = through_of(rules) if rules is not None else 0
+        start = committed if through is None else min(through, committed)
+        changed = await self._replay(partition, scorer, start, committed)
+        if changed is None:
+            del self._histories[partition]  # made again, with the scorer, when the hold is read again
+            return None
+        self._scorers[partition] = scorer
+        self._through[partition] = committed
+        self.checkpoints.loaded(partition, changed)
+        log.info(
+            "score: partition %s: %d states, %d rule versions, offsets %d to %d scored again",
+            partition,
+            len(scorer.states),
+            len(scorer.pinned),
+            start,
+            committed,
+        )
         return scorer
+
+    async def _replay(
+        self, partition: int, scorer: PartitionScorer, start: int, stop: int
+    ) -> set[str] | None:
+        """Score the records from the checkpoint to the committed offset again, keeping the states
+        and dropping what they cause (committed long ago). The managers changed, or None when a
+        rule version the stored rules name is not known here yet (the partition holds)."""
+        changed: set[str] = set()
+        if start >= stop:
+            return changed
+        history = self._histories[partition]
+        async for batch in read_range(self._bootstrap, TopicPartition(self.topic, partition), start, stop):
+            await history.note(batch)
+            outcome = await scorer.feed([_record(m) for m in batch], arrival_time)
+            changed |= outcome.dirty
+            self.replayed += outcome.consumed
+            if outcome.waiting is not None:
+                self.holds[partition] = Hold(stop, f"scoring the states up to date: {outcome.waiting}")
+                log.warning("score: partition %s holds: %s", partition, self.holds[partition].reason)
+                return None
+        return changed
 
     async def _bind_index(self) -> None:
         """Tie the index to the validated topic as it exists now, at every assignment: a topic

@@ -46,3 +46,12 @@ class Stage(Protocol):
     def forget(self, partitions: set[int]) -> None:
         """Revoked, or an error aborted the transaction: drop every cache of these partitions."""
         ...
+
+    def due(self) -> set[int]:
+        """Partitions with something to store between batches (`flush`); empty for most stages."""
+        ...
+
+    async def flush(self, partition: int) -> list[Out]:
+        """What to store for the partition now, between batches; the loop commits it in the
+        partition's transaction with its offset unchanged."""
+        ...

@@ -75,3 +75,9 @@ class ValidateStage:
 
     def forget(self, partitions: set[int]) -> None:
         """Nothing kept between batches."""
+
+    def due(self) -> set[int]:
+        return set()  # everything is stored with its batch
+
+    async def flush(self, partition: int) -> list[Out]:
+        return []

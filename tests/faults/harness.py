@@ -45,18 +45,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import Engine, create_engine, select, text
 
 from schemas.control import HEADER as CONTROL_HEADER
-from schemas.records import RULES_KEY, unpack
 from schemas.topics import Topics
 from services.store.tables import LedgerEntry as LedgerRow
 from streams.admin import ensure_topics, partitions_of
-from streams.core.engine import standings as standings_of
-from streams.core.state import ParticipantState
 from streams.replication import Replication
 from tests.support.auth import api_auth
 from tests.support.events import opened
 from tests.support.kafka import BOOTSTRAP, Record, read_all
 from tests.support.processes import ROOT, Process, api, new_prefix, sink, worker
-from tests.support.scoring import expected_standings, latest, publish, published_templates
+from tests.support.scoring import expected_standings, latest, publish, published_templates, state_standings
 
 COMPETITIONS = published_templates()
 PROBE_COMPETITION = "feb-account-opening"
@@ -291,23 +288,6 @@ def sql_ledger(engine: Engine) -> dict[str, tuple[str, Decimal]]:
     with engine.connect() as conn:
         rows = conn.execute(select(t.c.entry_id, t.c.competition_id, t.c.cm_id, t.c.points))
         return {eid: (f"{cid}|{cm}", Decimal(points)) for eid, cid, cm, points in rows}
-
-
-def state_standings(records: list[Record]) -> dict[str, Any]:
-    """competition|cm -> standing, as the newest stored state of each manager holds it."""
-    newest: dict[bytes, bytes] = {}
-    for r in records:
-        if r.key is not None and r.key != RULES_KEY:
-            if r.value is None:
-                newest.pop(r.key, None)
-            else:
-                newest[r.key] = r.value
-    out: dict[str, Any] = {}
-    for blob in newest.values():
-        state = ParticipantState.from_dict(unpack(blob))
-        for standing in standings_of(state):
-            out[f"{standing.competition_id}|{state.cm_id}"] = standing.to_dict()
-    return out
 
 
 def sql_dead_letters(engine: Engine) -> int:

@@ -76,7 +76,9 @@ async def test_a_worker_killed_inside_a_commit_ends_as_the_batch_result(point: s
     events = seeded(seed=20260201, count=2500, cms=12, tag="k")
     expected = expected_standings(events, COMPETITIONS)
     topics = Topics(new_prefix())
-    doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT=point, **SMALL_BATCHES).start()
+    # The states are stored at every batch only where the kill must land amid them.
+    every = {"CAMPAIGNS_STATE_CHECKPOINT_SECONDS": "0"} if "states" in point else {}
+    doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT=point, **SMALL_BATCHES, **every).start()
     try:
         await publish(topics, COMPETITIONS)
         await send_events(topics, events)
@@ -102,7 +104,11 @@ async def test_a_batch_that_fails_inside_its_commit_is_aborted_and_read_again(tm
     expected = expected_standings(events, COMPETITIONS)
     topics = Topics(new_prefix())
     proc = worker(
-        topics.prefix, tmp_path, CAMPAIGNS_FAULT="score.states_midway:3:raise", **SMALL_BATCHES
+        topics.prefix,
+        tmp_path,
+        CAMPAIGNS_FAULT="score.states_midway:3:raise",
+        CAMPAIGNS_STATE_CHECKPOINT_SECONDS="0",
+        **SMALL_BATCHES,
     ).start()
     try:
         await publish(topics, COMPETITIONS)

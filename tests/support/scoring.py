@@ -8,11 +8,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from schemas.records import RULES_KEY, unpack
 from schemas.topics import Topics
 from schemas.validate import read_canonical
 from services.publisher import Publisher
 from streams.core.engine import score_batch
+from streams.core.engine import standings as standings_of
 from streams.core.rules import Competition
+from streams.core.state import ParticipantState
 from streams.core.templates import load_template
 from tests.support.kafka import BOOTSTRAP, Record, produce, read_all
 
@@ -101,3 +104,20 @@ async def converge(topics: Topics, expected: dict[str, Any], timeout: float = 60
     raise AssertionError(
         f"stream never matched batch for {len(differing)} keys, e.g. {next(iter(differing.items()))}"
     )
+
+
+def state_standings(records: list[Record]) -> dict[str, Any]:
+    """competition|cm -> standing, as the newest stored state of each manager holds it."""
+    newest: dict[bytes, bytes] = {}
+    for r in records:
+        if r.key is not None and r.key != RULES_KEY:
+            if r.value is None:
+                newest.pop(r.key, None)
+            else:
+                newest[r.key] = r.value
+    out: dict[str, Any] = {}
+    for blob in newest.values():
+        state = ParticipantState.from_dict(unpack(blob))
+        for standing in standings_of(state):
+            out[f"{standing.competition_id}|{state.cm_id}"] = standing.to_dict()
+    return out

@@ -76,6 +76,12 @@ class Stage:
     def forget(self, partitions: set[int]) -> None:
         self.forgotten.append(partitions)
 
+    def due(self) -> set[int]:
+        return set()
+
+    async def flush(self, partition: int) -> list[Out]:
+        return []
+
 
 def _loop(events: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[BatchLoop, Stage]:
     stage = Stage()

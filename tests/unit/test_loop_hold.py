@@ -58,6 +58,12 @@ class HoldingStage:
         for p in partitions:
             self.holds.pop(p, None)
 
+    def due(self) -> set[int]:
+        return set()
+
+    async def flush(self, partition: int) -> list[Out]:
+        return []
+
 
 def _records(start: int, count: int) -> list[Any]:
     return [SimpleNamespace(offset=o) for o in range(start, start + count)]

@@ -86,6 +86,12 @@ class TwoTopicStage:
 
     def forget(self, partitions: set[int]) -> None: ...
 
+    def due(self) -> set[int]:
+        return set()
+
+    async def flush(self, partition: int) -> list[Out]:
+        return []
+
 
 def _records(start: int, count: int) -> list[Any]:
     return [SimpleNamespace(offset=o) for o in range(start, start + count)]

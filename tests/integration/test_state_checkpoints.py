@@ -1,0 +1,71 @@
+"""States stored at checkpoints, through the real broker (streams/pipeline/checkpoints.py): a
+worker killed with many batches' states only in its memory comes back to the batch result, by
+scoring the records after the checkpoint again; and a partition gone quiet stores its states."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from schemas.records import RULES_KEY, through_of
+from schemas.topics import Topics
+from tests.integration.test_scoring_faults import COMPETITIONS, SMALL_BATCHES, assert_ledger_matches, killed
+from tests.support.kafka import read_all
+from tests.support.processes import new_prefix, worker
+from tests.support.random_events import seeded
+from tests.support.scoring import converge, expected_standings, publish, send_events, state_standings
+
+SCORED_AGAIN = re.compile(r"score: partition (\d+): .* offsets (\d+) to (\d+) scored again")
+# No checkpoint but the one each rule change makes: every state the doomed worker scores after
+# the rules is in its memory only when it dies.
+RARE = {"CAMPAIGNS_STATE_CHECKPOINT_SECONDS": "300", "CAMPAIGNS_STATE_IDLE_SECONDS": "60"}
+
+
+async def test_a_worker_killed_between_checkpoints_scores_the_tail_again_and_ends_as_the_batch_result(
+    tmp_path: Path,
+) -> None:
+    events = seeded(seed=20261205, count=2500, cms=12, tag="c")
+    expected = expected_standings(events, COMPETITIONS)
+    topics = Topics(new_prefix())
+    point = "score.sent:8"
+    doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT=point, **SMALL_BATCHES, **RARE).start()
+    try:
+        await publish(topics, COMPETITIONS)
+        await send_events(topics, events)
+        killed(doomed, point)
+    finally:
+        doomed.kill()
+    before = len(await read_all(topics.ledger))
+    assert before, "the doomed worker committed batches before it was killed"
+    stored = [r for r in await read_all(topics.scoring_state) if r.key == RULES_KEY and r.value]
+    assert stored and all(through_of(r.value or b"") is not None for r in stored)
+
+    again = worker(topics.prefix, tmp_path, "again", **SMALL_BATCHES).start()
+    try:
+        got = await converge(topics, expected, timeout=300)
+        tails = [tuple(map(int, m.groups())) for m in SCORED_AGAIN.finditer(again.output())]
+        assert any(start < stop for _, start, stop in tails), again.tail()
+        # Quiet now: every partition's states reach score.state within the idle time, and they
+        # hold what the standings show.
+        await converge_states(topics, expected)
+    finally:
+        again.stop()
+    assert got == expected
+    ledger = await read_all(topics.ledger)
+    assert before < len(ledger), "the kill came after the last batch"
+    assert_ledger_matches(ledger, got)
+
+
+async def converge_states(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    states: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        states = state_standings(await read_all(topics.scoring_state))
+        if {k: states.get(k) for k in expected} == expected:
+            return
+        await asyncio.sleep(1.0)
+    wrong = [k for k, v in expected.items() if states.get(k) != v]
+    raise AssertionError(f"{len(wrong)} stored states differ from the batch result, e.g. {wrong[:3]}")
