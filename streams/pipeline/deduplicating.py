@@ -165,6 +165,9 @@ class DedupStage:
         partition's next first batch reads its tail again."""
         self._restored -= partitions
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        pass
+
     def due(self) -> set[int]:
         return set()  # everything is stored with its batch
 

@@ -230,6 +230,7 @@ class BatchLoop:
                 self._positions[tp] = offset
             self._fresh.discard(tp)
             consumer.resume(tp)
+        self.stage.resumed({tp.partition: self._positions[tp] for tp in fresh if tp in self._positions})
         # The fault scenarios read this line: from here on the worker scores these partitions.
         log.info("%s: took over %s", self.stage.name, sorted(partitions))
 
@@ -302,7 +303,9 @@ class BatchLoop:
         except Exception as exc:
             self._failed(consumer, set(work), exc)
             return
-        await self._commit_all(consumer, outputs, {tp: self._positions[tp] for tp in work})
+        outputs = {tp: out for tp, out in outputs.items() if out}  # nothing to store: no transaction
+        if outputs:
+            await self._commit_all(consumer, outputs, {tp: self._positions[tp] for tp in outputs})
 
     async def _commit_all(
         self,

@@ -82,6 +82,7 @@ class ScoreStage:
         self._scorers: dict[int, PartitionScorer] = {}
         self._histories: dict[int, IndexedHistory] = {}
         self._through: dict[int, int] = {}  # one past the last record scored, per partition
+        self._resumed: dict[int, int] = {}  # taken at this committed offset, not scored here yet
         self.checkpoints = checkpoints
         self.replayed = 0  # records scored again after a checkpoint, since start-up
         self.parked = 0
@@ -97,21 +98,40 @@ class ScoreStage:
             self._scorers.pop(p, None)
             self._histories.pop(p, None)
             self._through.pop(p, None)
+            self._resumed.pop(p, None)
             self.holds.pop(p, None)
         self.checkpoints.forget(partitions)
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        """Taken over: the states are brought up to date at once, not at the first new batch, so
+        those the last owner had not stored reach the topic even if no record comes (`flush`)."""
+        self._resumed.update(committed)
+
     def due(self) -> set[int]:
-        """Partitions gone quiet with changed states not stored yet (the loop calls `flush`)."""
-        return self.checkpoints.due() & self._scorers.keys()
+        """Partitions gone quiet with changed states not stored yet, and partitions taken over
+        whose states are not loaded yet (the loop calls `flush` for each)."""
+        due = self.checkpoints.due() & self._scorers.keys()
+        if self._rules.ready.is_set():
+            due |= self._resumed.keys()
+        return due
 
     async def flush(self, partition: int) -> list[Out]:
-        """A checkpoint between batches; the loop commits it with the partition's offset as is."""
+        """Between batches: a checkpoint, or the states of a partition taken over loaded (scoring
+        the tail its last owner had not stored) and stored at once when that changed any. The
+        loop commits it with the partition's offset as it is."""
+        committed = self._resumed.pop(partition, None)
+        if committed is not None:
+            if await self._scorer(partition, committed) is None:
+                return []  # held: a record will bring it back (`process`)
+            if not self.checkpoints.unsaved(partition):
+                return []
         if partition not in self._scorers:
             return []
         return await self._checkpoint(partition)
 
     async def process(self, partition: int, records: list[Any]) -> list[Out]:
         await self._rules.ready.wait()
+        self._resumed.pop(partition, None)
         scorer = await self._scorer(partition, records[0].offset)
         if scorer is None:
             return []  # held: the states cannot be scored up to date yet (`holds` says why)

@@ -47,6 +47,10 @@ class Stage(Protocol):
         """Revoked, or an error aborted the transaction: drop every cache of these partitions."""
         ...
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        """Taken over (or read again after an error) at these committed offsets, by partition."""
+        ...
+
     def due(self) -> set[int]:
         """Partitions with something to store between batches (`flush`); empty for most stages."""
         ...

@@ -76,6 +76,9 @@ class ValidateStage:
     def forget(self, partitions: set[int]) -> None:
         """Nothing kept between batches."""
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        pass
+
     def due(self) -> set[int]:
         return set()  # everything is stored with its batch
 

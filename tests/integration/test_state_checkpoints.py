@@ -69,3 +69,31 @@ async def converge_states(topics: Topics, expected: dict[str, Any], timeout: flo
         await asyncio.sleep(1.0)
     wrong = [k for k, v in expected.items() if states.get(k) != v]
     raise AssertionError(f"{len(wrong)} stored states differ from the batch result, e.g. {wrong[:3]}")
+
+
+async def test_states_a_killed_worker_never_stored_are_stored_by_the_next_one_with_no_new_record(
+    tmp_path: Path,
+) -> None:
+    """Killed after its last batch and before any checkpoint: the standings are right, the stored
+    states are not. The worker that takes the partitions scores the tail again at once and
+    stores the states, although no record comes to make it."""
+    events = seeded(seed=41, count=1200, cms=10, tag="q")
+    expected = expected_standings(events, COMPETITIONS)
+    topics = Topics(new_prefix())
+    first = worker(topics.prefix, tmp_path, **SMALL_BATCHES, **RARE).start()
+    try:
+        await publish(topics, COMPETITIONS)
+        await send_events(topics, events)
+        await converge(topics, expected, timeout=300)
+    finally:
+        first.kill()
+    stale = state_standings(await read_all(topics.scoring_state))
+    assert {k: stale.get(k) for k in expected} != expected, "the states were stored before the kill"
+
+    second = worker(topics.prefix, tmp_path, "second").start()
+    try:
+        await converge_states(topics, expected)
+    finally:
+        second.stop()
+    tails = [tuple(map(int, m.groups())) for m in SCORED_AGAIN.finditer(second.output())]
+    assert any(start < stop for _, start, stop in tails), second.tail()

@@ -76,6 +76,9 @@ class Stage:
     def forget(self, partitions: set[int]) -> None:
         self.forgotten.append(partitions)
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        pass
+
     def due(self) -> set[int]:
         return set()
 

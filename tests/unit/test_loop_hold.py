@@ -58,6 +58,9 @@ class HoldingStage:
         for p in partitions:
             self.holds.pop(p, None)
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        pass
+
     def due(self) -> set[int]:
         return set()
 

@@ -86,6 +86,9 @@ class TwoTopicStage:
 
     def forget(self, partitions: set[int]) -> None: ...
 
+    def resumed(self, committed: dict[int, int]) -> None:
+        pass
+
     def due(self) -> set[int]:
         return set()
 
