@@ -33,7 +33,7 @@ from schemas.topics import Topics
 from streams.admin import DEDUP_WINDOW_MS
 from streams.dedup_changelog import SeenBatch, SeenChangelog, encode_all
 from streams.dedup_store import DedupStore
-from streams.pipeline.stage import Hold, Out
+from streams.pipeline.stage import Hold, Out, StoredWithItsBatch
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ CHECKPOINT_SECONDS = 30.0
 PRUNE_SECONDS = 6 * 3600.0  # how often ids past the window are deleted from the local files
 
 
-class DedupStage:
+class DedupStage(StoredWithItsBatch):
     name = "dedup"
 
     def __init__(
@@ -164,15 +164,6 @@ class DedupStage:
         """Revoked or failed: another worker may have written the changelog meanwhile, so the
         partition's next first batch reads its tail again."""
         self._restored -= partitions
-
-    def resumed(self, committed: dict[int, int]) -> None:
-        pass
-
-    def due(self) -> set[int]:
-        return set()  # everything is stored with its batch
-
-    async def flush(self, partition: int) -> list[Out]:
-        return []
 
     # -- the changelog ----------------------------------------------------------------------------
 

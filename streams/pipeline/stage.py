@@ -59,3 +59,17 @@ class Stage(Protocol):
         """What to store for the partition now, between batches; the loop commits it in the
         partition's transaction with its offset unchanged."""
         ...
+
+
+class StoredWithItsBatch:
+    """The between-batches hooks of a stage that stores everything with the batch that causes
+    it (validate, dedup): nothing to load on a take-over, nothing to store in between."""
+
+    def resumed(self, committed: dict[int, int]) -> None:
+        """Nothing to load."""
+
+    def due(self) -> set[int]:
+        return set()
+
+    async def flush(self, partition: int) -> list[Out]:
+        return []

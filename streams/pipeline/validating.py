@@ -11,12 +11,12 @@ from schemas.dead_letters import DeadLetter, event_id_of
 from schemas.records import CM_HEADER, EVENT_ID_HEADER, TYPE_HEADER, arrived_header
 from schemas.routing import participant_of
 from schemas.topics import Topics
-from streams.pipeline.stage import Hold, Out
+from streams.pipeline.stage import Hold, Out, StoredWithItsBatch
 
 log = logging.getLogger(__name__)
 
 
-class ValidateStage:
+class ValidateStage(StoredWithItsBatch):
     name = "validate"
 
     def __init__(self, topics: Topics, limits: Limits) -> None:
@@ -75,12 +75,3 @@ class ValidateStage:
 
     def forget(self, partitions: set[int]) -> None:
         """Nothing kept between batches."""
-
-    def resumed(self, committed: dict[int, int]) -> None:
-        pass
-
-    def due(self) -> set[int]:
-        return set()  # everything is stored with its batch
-
-    async def flush(self, partition: int) -> list[Out]:
-        return []

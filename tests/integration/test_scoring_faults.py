@@ -62,6 +62,36 @@ def killed(proc: Any, point: str) -> None:
     assert f"fault: SIGKILL at {point.split(':')[0]}" in proc.output(), proc.tail()
 
 
+async def run_until_killed(
+    topics: Topics,
+    events: list[dict[str, Any]],
+    competitions: list[Competition],
+    doomed: Any,
+    point: str,
+) -> int:
+    """Publish, send, and wait for the fault point to kill the (started) worker; the ledger's
+    length then."""
+    try:
+        await publish(topics, competitions)
+        await send_events(topics, events)
+        killed(doomed, point)
+    finally:
+        doomed.kill()
+    return len(await read_all(topics.ledger))
+
+
+async def assert_ended_as_the_batch_result(
+    topics: Topics, got: dict[str, Any], expected: dict[str, Any], before: int
+) -> list[Record]:
+    """The standings equal the batch result, the worker that came after the kill scored (the
+    ledger grew), and the ledger explains the standings. The ledger, for more checks."""
+    assert got == expected
+    ledger = await read_all(topics.ledger)
+    assert before < len(ledger), "the kill came after the last batch"
+    assert_ledger_matches(ledger, got)
+    return ledger
+
+
 @pytest.mark.parametrize(
     "point",
     [
@@ -79,22 +109,13 @@ async def test_a_worker_killed_inside_a_commit_ends_as_the_batch_result(point: s
     # The states are stored at every batch only where the kill must land amid them.
     every = {"CAMPAIGNS_STATE_CHECKPOINT_SECONDS": "0"} if "states" in point else {}
     doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT=point, **SMALL_BATCHES, **every).start()
-    try:
-        await publish(topics, COMPETITIONS)
-        await send_events(topics, events)
-        killed(doomed, point)
-    finally:
-        doomed.kill()
-    before = len(await read_all(topics.ledger))
+    before = await run_until_killed(topics, events, COMPETITIONS, doomed, point)
     again = worker(topics.prefix, tmp_path, **SMALL_BATCHES).start()
     try:
         got = await converge(topics, expected, timeout=300)
     finally:
         again.stop()
-    assert got == expected
-    ledger = await read_all(topics.ledger)
-    assert before < len(ledger), "the kill came after the last batch"
-    assert_ledger_matches(ledger, got)
+    await assert_ended_as_the_batch_result(topics, got, expected, before)
 
 
 async def test_a_batch_that_fails_inside_its_commit_is_aborted_and_read_again(tmp_path: Path) -> None:

@@ -12,7 +12,12 @@ from typing import Any
 
 from schemas.records import RULES_KEY, through_of
 from schemas.topics import Topics
-from tests.integration.test_scoring_faults import COMPETITIONS, SMALL_BATCHES, assert_ledger_matches, killed
+from tests.integration.test_scoring_faults import (
+    COMPETITIONS,
+    SMALL_BATCHES,
+    assert_ended_as_the_batch_result,
+    run_until_killed,
+)
 from tests.support.kafka import read_all
 from tests.support.processes import new_prefix, worker
 from tests.support.random_events import seeded
@@ -32,13 +37,7 @@ async def test_a_worker_killed_between_checkpoints_scores_the_tail_again_and_end
     topics = Topics(new_prefix())
     point = "score.sent:8"
     doomed = worker(topics.prefix, tmp_path, CAMPAIGNS_FAULT=point, **SMALL_BATCHES, **RARE).start()
-    try:
-        await publish(topics, COMPETITIONS)
-        await send_events(topics, events)
-        killed(doomed, point)
-    finally:
-        doomed.kill()
-    before = len(await read_all(topics.ledger))
+    before = await run_until_killed(topics, events, COMPETITIONS, doomed, point)
     assert before, "the doomed worker committed batches before it was killed"
     stored = [r for r in await read_all(topics.scoring_state) if r.key == RULES_KEY and r.value]
     assert stored and all(through_of(r.value or b"") is not None for r in stored)
@@ -53,10 +52,7 @@ async def test_a_worker_killed_between_checkpoints_scores_the_tail_again_and_end
         await converge_states(topics, expected)
     finally:
         again.stop()
-    assert got == expected
-    ledger = await read_all(topics.ledger)
-    assert before < len(ledger), "the kill came after the last batch"
-    assert_ledger_matches(ledger, got)
+    await assert_ended_as_the_batch_result(topics, got, expected, before)
 
 
 async def converge_states(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> None:

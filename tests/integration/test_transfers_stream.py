@@ -16,7 +16,10 @@ from schemas.topics import Topics
 from services.store import Store
 from services.verify import verify
 from streams.core.rules import Competition, parse_competition
-from tests.integration.test_scoring_faults import assert_ledger_matches, killed
+from tests.integration.test_scoring_faults import (
+    assert_ended_as_the_batch_result,
+    run_until_killed,
+)
 from tests.support.kafka import BOOTSTRAP, read_all
 from tests.support.processes import Process, new_prefix, sink, worker
 from tests.support.scoring import converge, expected_standings, publish, send_events
@@ -125,22 +128,13 @@ async def test_a_worker_killed_inside_a_commit_passes_each_closing_back_once(
     doomed = worker(
         topics.prefix, tmp_path, "doomed", CAMPAIGNS_FAULT="score.before_commit:3", **small
     ).start()
-    try:
-        await publish(topics, COMPETITIONS)
-        await send_events(topics, events)
-        killed(doomed, "score.before_commit")
-    finally:
-        doomed.kill()
-    before = len(await read_all(topics.ledger))
+    before = await run_until_killed(topics, events, COMPETITIONS, doomed, "score.before_commit")
     again = worker(topics.prefix, tmp_path, **small).start()
     try:
         got = await converge(topics, expected, timeout=300)
     finally:
         again.stop()
-    assert got == expected
-    ledger = await read_all(topics.ledger)
-    assert before < len(ledger), "the kill came after the last batch"
-    assert_ledger_matches(ledger, got)
+    ledger = await assert_ended_as_the_batch_result(topics, got, expected, before)
     sums = _sums(ledger)
     assert sum(v for (cid, _), v in sums.items() if cid == DEPOSIT) == 60 * 5
     assert sum(v for (cid, _), v in sums.items() if cid == OPENING) == 0

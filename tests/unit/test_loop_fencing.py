@@ -13,7 +13,7 @@ import pytest
 from aiokafka import TopicPartition
 
 from streams.pipeline.loop import BatchLoop
-from streams.pipeline.stage import Hold, Out
+from streams.pipeline.stage import Hold, Out, StoredWithItsBatch
 from streams.settings import StreamSettings
 
 A, B = TopicPartition("in", 0), TopicPartition("in", 1)
@@ -57,7 +57,7 @@ class FakeProducer:
         self.events.append(f"stop {self.partition}")
 
 
-class Stage:
+class Stage(StoredWithItsBatch):
     name = "score"
     topic = "in"
     parked = 0
@@ -75,15 +75,6 @@ class Stage:
 
     def forget(self, partitions: set[int]) -> None:
         self.forgotten.append(partitions)
-
-    def resumed(self, committed: dict[int, int]) -> None:
-        pass
-
-    def due(self) -> set[int]:
-        return set()
-
-    async def flush(self, partition: int) -> list[Out]:
-        return []
 
 
 def _loop(events: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[BatchLoop, Stage]:

@@ -12,7 +12,7 @@ from aiokafka import TopicPartition
 
 from streams.pipeline import loop as loop_module
 from streams.pipeline.loop import BatchLoop
-from streams.pipeline.stage import Hold, Out
+from streams.pipeline.stage import Hold, Out, StoredWithItsBatch
 from streams.settings import StreamSettings
 
 HELD, FREE = TopicPartition("in", 0), TopicPartition("in", 1)
@@ -39,7 +39,7 @@ class FakeConsumer:
         self.paused -= set(tps)
 
 
-class HoldingStage:
+class HoldingStage(StoredWithItsBatch):
     name = "score"
     topic = "in"
     parked = 0
@@ -57,15 +57,6 @@ class HoldingStage:
     def forget(self, partitions: set[int]) -> None:
         for p in partitions:
             self.holds.pop(p, None)
-
-    def resumed(self, committed: dict[int, int]) -> None:
-        pass
-
-    def due(self) -> set[int]:
-        return set()
-
-    async def flush(self, partition: int) -> list[Out]:
-        return []
 
 
 def _records(start: int, count: int) -> list[Any]:

@@ -25,7 +25,7 @@ from services.sink.runner import Heartbeat
 from services.store import StoreError
 from streams.metrics import WorkerMetrics
 from streams.pipeline.loop import BatchLoop
-from streams.pipeline.stage import Hold, Out
+from streams.pipeline.stage import Hold, Out, StoredWithItsBatch
 from streams.settings import StreamSettings
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "campaigns.json"
@@ -62,7 +62,7 @@ class FakeConsumer:
         return self.ends.get(tp)
 
 
-class TwoTopicStage:
+class TwoTopicStage(StoredWithItsBatch):
     """Each record becomes a validated record; every third one a dead letter instead."""
 
     name = "validate"
@@ -85,15 +85,6 @@ class TwoTopicStage:
     def committed(self, partitions: set[int]) -> None: ...
 
     def forget(self, partitions: set[int]) -> None: ...
-
-    def resumed(self, committed: dict[int, int]) -> None:
-        pass
-
-    def due(self) -> set[int]:
-        return set()
-
-    async def flush(self, partition: int) -> list[Out]:
-        return []
 
 
 def _records(start: int, count: int) -> list[Any]:
