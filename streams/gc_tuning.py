@@ -1,4 +1,5 @@
-"""The worker's garbage collector, set for a long-lived process that allocates per event.
+"""The garbage collector of a long-lived process that allocates per event: the worker, and the
+sink and the API, which allocate per ledger entry.
 
 Profiled on the peer job (issue 17), about a fifth of the worker's CPU went to the cyclic
 collector: every few events a young collection, and regularly a full one over everything the

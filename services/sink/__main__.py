@@ -9,12 +9,14 @@ import signal
 from services.settings import ServiceSettings
 from services.sink.runner import run
 from services.store import Store
+from streams import gc_tuning
 
 
 async def _main() -> None:
     settings = ServiceSettings()
     store = Store.from_url(settings.database_url)
     store.create_schema()
+    gc_tuning.tune()  # started: from here on the loop allocates per ledger entry
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
