@@ -3,10 +3,11 @@ tests/bench/peer_job.py): `python -m tests.bench.core_peer [lines] [batch]`.
 
 The job's lines over 300 managers, junk and repeats left out (the validate and dedup stages' work),
 as canonical validated records in 4 partitions, fed to one `PartitionScorer` per partition in
-batches as the score stage gets them, with a `snapshot` of the changed managers after each batch
-and each of their states turned to its JSON (state.to_json), as the stage does before packing it. Times the
-scoring alone: reading the canonical event, `apply`, the ledger entries' dicts, the standings'
-dicts and the states' JSON; not the broker, not the other JSON text or the compression. Prints µs per
+batches as the score stage gets them, with a `snapshot` of the changed managers after each batch,
+and the garbage collector set as in the worker (streams/gc_tuning.py). Times the scoring alone:
+reading the canonical event, `apply`, the ledger entries' dicts and the standings' dicts; not
+the broker, not the other JSON text, not the states' JSON (written at checkpoints only,
+streams/pipeline/checkpoints.py). Prints µs per
 event and one JSON line for scripts; checks every standing against the job's answer.
 
 `--demo`: the demo's contests (services/demo/competitions.py, as of the day the issue was measured)
@@ -27,6 +28,7 @@ from decimal import Decimal
 from schemas.errors import Rejection
 from schemas.validate import parse_event
 from services.demo.competitions import demo_competitions
+from streams import gc_tuning
 from streams.core import parse_competition
 from streams.core.partition import PartitionScorer, Record
 from streams.core.rules import Competition
@@ -98,8 +100,6 @@ async def run(
             for standing in snapshot.standings:
                 if standing["competition_id"] == COMPETITION_ID:
                     totals[standing["cm_id"]] = Decimal(standing["points"])
-            for state in snapshot.states:
-                state.to_json()
     return time.process_time() - cpu, entries, totals
 
 
@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     competitions = [parse_competition(competition_definition())]
     if demo:
         competitions += demo_competitions(DEMO_DAY)
+    gc_tuning.tune()
     cpu, entries, totals = asyncio.run(run(parts, batch, competitions))
     expected = expected_totals(raw)
     assert totals == expected, "standings differ from the job's answer"
