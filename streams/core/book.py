@@ -138,8 +138,16 @@ class Book:
         kinds: set[str] = set()
         for scorer in self._route.get(event.type, ()):
             touch = scorer.observe(event, ctx)
-            if touch.buckets:
-                touched.update(touch.buckets)
+            buckets: Iterable[str] = touch.buckets
+            if buckets and scorer.kind in DAILY:
+                # A day no version's window holds computes to nothing: unless it holds a value
+                # already, refreshing it (and the contest caps after it) changes nothing. Every
+                # competition taking a kind sees all its events, in its window or not (issue 17:
+                # two out-of-window opening contests cost more than the one scoring the event).
+                cut = len(scorer.kind) + 1
+                buckets = [b for b in buckets if ctx.may_score(b[cut:]) or b in self.buckets]
+            if buckets:
+                touched.update(buckets)
                 kinds.add(scorer.kind)
             if touch.note:
                 notes[touch.note[0]] = touch.note[1]

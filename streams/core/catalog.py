@@ -36,6 +36,10 @@ class Catalog:
         self._ids = tuple(self._versions)
         self._starts = {cid: [c.effective_from for c in vs] for cid, vs in self._versions.items()}
         self._final = {cid: self._final_of(cid) for cid in self._versions}
+        self._spans = {
+            cid: (min(c.window.start for c in vs), max(c.window.end for c in vs))
+            for cid, vs in self._versions.items()
+        }
         self._fingerprints = {
             cid: hashlib.sha256("\n".join(c.model_dump_json() for c in vs).encode()).hexdigest()[:16]
             for cid, vs in self._versions.items()
@@ -56,6 +60,10 @@ class Catalog:
 
     def at_day_end(self, cid: str, day: date) -> Competition | None:
         return self.at(cid, end_of(day))
+
+    def span(self, cid: str) -> tuple[date, date]:
+        """The first and last day any version's window holds: no item anchored outside scores."""
+        return self._spans[cid]
 
     def final(self, cid: str) -> Competition:
         return self._final[cid]

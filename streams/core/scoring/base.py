@@ -20,7 +20,7 @@ class Context:
     """Rules and org units for one competition of one participant. Built once per book and
     catalog (not per event): the org timeline it holds is the state's own, updated in place."""
 
-    __slots__ = ("_day_ends", "catalog", "cid", "cm_id", "final", "minimum", "org")
+    __slots__ = ("_day_ends", "_first_day", "_last_day", "catalog", "cid", "cm_id", "final", "minimum", "org")
 
     def __init__(self, catalog: Catalog, cid: str, org: OrgTimeline, cm_id: str = "") -> None:
         self.catalog = catalog
@@ -30,6 +30,13 @@ class Context:
         self.final: Competition = catalog.final(cid)
         self.minimum = self.final.minimum_total()
         self._day_ends: dict[date, Competition | None] = {}  # the catalog never changes under a context
+        first, last = catalog.span(cid)
+        self._first_day, self._last_day = first.isoformat(), last.isoformat()
+
+    def may_score(self, iso_day: str) -> bool:
+        """False when no version's window holds the day (YYYY-MM-DD): nothing anchored on it
+        scores. ISO dates compare as strings, so a day bucket's name needs no parsing."""
+        return self._first_day <= iso_day <= self._last_day
 
     def at(self, moment: datetime) -> Competition | None:
         return self.catalog.at(self.cid, moment)

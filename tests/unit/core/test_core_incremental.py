@@ -9,12 +9,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.envelope import SHANGHAI, Envelope
 from streams.core import LedgerEntry, ParticipantState, apply, parse_competition, rebuild, standings
 from streams.core.ledger import make_entry
+from streams.core.rules import Competition
 from tests.unit.core.core_builders import event
 
 CAPPED = parse_competition(
@@ -40,6 +42,24 @@ CAPPED = parse_competition(
     }
 )
 UNITS = ("SB1", "SB2", "SB3", None)
+
+
+def _narrowed(version: int, effective_day: int, first: int, last: int) -> Competition:
+    """CAPPED with a window of a few of the days the events fall on: openings on the other days
+    are kept (the earliest opening of an account may lie there) but never score."""
+    raw = CAPPED.model_dump(mode="json")
+    raw.update(
+        version=version,
+        effective_from=f"2025-02-{effective_day:02d}T00:00:00+08:00",
+        window={"start": f"2025-02-{first:02d}", "end": f"2025-02-{last:02d}"},
+    )
+    return parse_competition(raw)
+
+
+# The drawn events fall on days 2 to 5: all in CAPPED's window; in NARROW's, only 3 and 4; in the
+# two versions' windows together, 3 to 5, with day 5 scored by the second version only.
+NARROW = [_narrowed(1, 1, 3, 4)]
+TWO_WINDOWS = [_narrowed(1, 1, 3, 4), _narrowed(2, 4, 4, 5)]
 
 
 def _opening(i: int, account: int, day: int, minute: int, sub_branch: str | None) -> Envelope:
@@ -85,9 +105,12 @@ EVENTS = st.lists(
 )
 
 
+@pytest.mark.parametrize("competitions", [[CAPPED], NARROW, TWO_WINDOWS], ids=["window", "narrow", "two"])
 @settings(max_examples=150, deadline=None)
-@given(EVENTS)
-def test_event_by_event_equals_a_build_from_scratch(raw: list[tuple[str, int, int, int, str | None]]) -> None:
+@given(raw=EVENTS)
+def test_event_by_event_equals_a_build_from_scratch(
+    competitions: list[Competition], raw: list[tuple[str, int, int, int, str | None]]
+) -> None:
     events = [
         _opening(i, account, day, minute, unit) if kind == "open" else _closing(i, account, day)
         for i, (kind, account, day, minute, unit) in enumerate(raw)
@@ -95,8 +118,8 @@ def test_event_by_event_equals_a_build_from_scratch(raw: list[tuple[str, int, in
     state = ParticipantState("cm-a")
     entries: list[LedgerEntry] = []
     for e in events:
-        entries += apply(state, e, [CAPPED])
-    built, _ = rebuild("cm-a", events, [CAPPED], None)
+        entries += apply(state, e, competitions)
+    built, _ = rebuild("cm-a", events, competitions, None)
     assert [s.to_dict() for s in standings(state)] == [s.to_dict() for s in standings(built)]
     book, fresh = state.books[CAPPED.id], built.books[CAPPED.id]
     assert {n: b.values for n, b in book.buckets.items()} == {n: b.values for n, b in fresh.buckets.items()}
