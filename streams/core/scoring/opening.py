@@ -123,7 +123,9 @@ class OpeningScorer(DailyScorer):
     def dump(self) -> Any:
         rows = self._rows
         return {
-            "open": [list(rows[a]) for a in self.openings],
+            # The rows as kept (tuples, in the openings' order: both are only ever added to
+            # together); JSON writes a tuple as an array, so no list is made per opening.
+            "open": list(rows.values()),
             "close": [
                 [a, micros(c.occurred_at), c.event_id, c.kind.value]
                 for a, cs in self.closings.items()
