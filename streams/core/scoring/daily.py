@@ -196,6 +196,9 @@ class DailyScorer(Scorer):
         """The reason line for the item's own ledger entry (skipped while rebuilding)."""
         if not explain:
             return None
+        day = self.anchor.get(key)
+        if day is not None and not ctx.may_score(day.isoformat()):
+            return None  # no version's window holds the day: it would score None (saves `cached`)
         hit = self.cached(key, ctx)
         if hit.scored is None or hit.version is None:
             return None

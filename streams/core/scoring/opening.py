@@ -85,10 +85,7 @@ class OpeningScorer(DailyScorer):
                     d.sub_branch_id,
                 )
                 self._rows[account] = _row(account, opening)
-                opened_on = day_of(event.occurred_at)
-                touched = self.place(account, opened_on)
-                # Out of every window the opening causes no entry of this contest: nothing to explain.
-                explain = explain and ctx.may_score(opened_on.isoformat())
+                touched = self.place(account, day_of(event.occurred_at))
                 return Touch(
                     frozenset(touched), self.describe(account, ctx, explain), self.detailed(account, explain)
                 )

@@ -179,3 +179,15 @@ def test_an_entry_dict_is_every_field_in_order() -> None:
         if got["label"] is not None:
             got["label"]["kind"] = "changed"  # the dict is the caller's: the entry keeps its own
             assert entry.label == label
+
+
+def test_an_earlier_opening_outside_the_window_takes_the_points_back_with_the_accounts_detail() -> None:
+    """The account's earliest opening moves out of every window: the correction on its old,
+    in-window day is an entry of this event, labelled with what the account is, as any other."""
+    (narrow,) = NARROW
+    state = ParticipantState("cm-a")
+    apply(state, _opening(1, 1, 3, 600, "SB1"), NARROW)  # day 3: in the window
+    entries = apply(state, _opening(2, 1, 2, 600, "SB1"), NARROW)  # day 2: earlier, outside it
+    [taken_back] = [x for x in entries if x.component == "opening"]
+    assert taken_back.points < 0 and taken_back.competition_id == narrow.id
+    assert taken_back.label is not None and "account_type" in dict(taken_back.label), taken_back.label
