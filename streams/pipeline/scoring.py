@@ -84,7 +84,6 @@ class ScoreStage:
         self._through: dict[int, int] = {}  # one past the last record scored, per partition
         self._resumed: dict[int, int] = {}  # taken at this committed offset, not scored here yet
         self.checkpoints = checkpoints
-        self.replayed = 0  # records scored again after a checkpoint, since start-up
         self.parked = 0
         self.holds: dict[int, Hold] = {}
 
@@ -281,7 +280,6 @@ class ScoreStage:
             await history.note(batch)
             outcome = await scorer.feed([_record(m) for m in batch], arrival_time)
             changed |= outcome.dirty
-            self.replayed += outcome.consumed
             if outcome.waiting is not None:
                 self.holds[partition] = Hold(stop, f"scoring the states up to date: {outcome.waiting}")
                 log.warning("score: partition %s holds: %s", partition, self.holds[partition].reason)
