@@ -53,7 +53,7 @@ from tests.support.auth import api_auth
 from tests.support.events import opened
 from tests.support.kafka import BOOTSTRAP, Record, read_all
 from tests.support.processes import ROOT, Process, api, new_prefix, sink, worker
-from tests.support.scoring import expected_standings, latest, publish, published_templates, state_standings
+from tests.support.scoring import expected_standings, latest, publish, published_templates, stored_standings
 
 COMPETITIONS = published_templates()
 PROBE_COMPETITION = "feb-account-opening"
@@ -522,7 +522,7 @@ class Scenario:
     async def agreement(self, database_url: str, expected: dict[str, Any]) -> list[str]:
         """What differs from the batch result now: standings, stored states, SQL ledger sums."""
         standings = latest(await read_all(self.topics.standings))
-        states = state_standings(await read_all(self.topics.scoring_state))
+        states = await stored_standings(self.topics)
         try:
             stored = await asyncio.to_thread(_read_sql, database_url)
         except Exception as exc:
@@ -581,7 +581,7 @@ class Scenario:
             )
 
         standings = latest(await read_all(self.topics.standings))
-        states = state_standings(await read_all(self.topics.scoring_state))
+        states = await stored_standings(self.topics)
         stale = {
             k for k, v in expected.items() if states.get(k) != v and (k in states or Decimal(v["points"]))
         }

@@ -4,11 +4,8 @@ scoring the records after the checkpoint again; and a partition gone quiet store
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from pathlib import Path
-from typing import Any
 
 from schemas.records import RULES_KEY, through_of
 from schemas.topics import Topics
@@ -21,7 +18,7 @@ from tests.integration.test_scoring_faults import (
 from tests.support.kafka import read_all
 from tests.support.processes import new_prefix, worker
 from tests.support.random_events import seeded
-from tests.support.scoring import converge, expected_standings, publish, send_events, state_standings
+from tests.support.scoring import converge, expected_standings, publish, send_events, stored_standings
 
 SCORED_AGAIN = re.compile(r"score: partition (\d+): .* offsets (\d+) to (\d+) scored again")
 # No checkpoint but the one each rule change makes: every state the doomed worker scores after
@@ -49,22 +46,10 @@ async def test_a_worker_killed_between_checkpoints_scores_the_tail_again_and_end
         assert any(start < stop for _, start, stop in tails), again.tail()
         # Quiet now: every partition's states reach score.state within the idle time, and they
         # hold what the standings show.
-        await converge_states(topics, expected)
+        await converge(topics, expected, read=stored_standings)
     finally:
         again.stop()
     await assert_ended_as_the_batch_result(topics, got, expected, before)
-
-
-async def converge_states(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    states: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        states = state_standings(await read_all(topics.scoring_state))
-        if {k: states.get(k) for k in expected} == expected:
-            return
-        await asyncio.sleep(1.0)
-    wrong = [k for k, v in expected.items() if states.get(k) != v]
-    raise AssertionError(f"{len(wrong)} stored states differ from the batch result, e.g. {wrong[:3]}")
 
 
 async def test_states_a_killed_worker_never_stored_are_stored_by_the_next_one_with_no_new_record(
@@ -83,12 +68,12 @@ async def test_states_a_killed_worker_never_stored_are_stored_by_the_next_one_wi
         await converge(topics, expected, timeout=300)
     finally:
         first.kill()
-    stale = state_standings(await read_all(topics.scoring_state))
+    stale = await stored_standings(topics)
     assert {k: stale.get(k) for k in expected} != expected, "the states were stored before the kill"
 
     second = worker(topics.prefix, tmp_path, "second").start()
     try:
-        await converge_states(topics, expected)
+        await converge(topics, expected, read=stored_standings)
     finally:
         second.stop()
     tails = [tuple(map(int, m.groups())) for m in SCORED_AGAIN.finditer(second.output())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from schemas.records import RULES_KEY, unpack
@@ -90,12 +90,23 @@ async def stream_standings(topics: Topics) -> dict[str, Any]:
     return latest(await read_all(topics.standings))
 
 
-async def converge(topics: Topics, expected: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
-    """Wait until the stream's standings for these keys equal the batch result; return them."""
+async def stored_standings(topics: Topics) -> dict[str, Any]:
+    """The standings the stored states (score.state) hold."""
+    return state_standings(await read_all(topics.scoring_state))
+
+
+async def converge(
+    topics: Topics,
+    expected: dict[str, Any],
+    timeout: float = 60.0,
+    read: Callable[[Topics], Awaitable[dict[str, Any]]] = stream_standings,
+) -> dict[str, Any]:
+    """Wait until the stream's standings for these keys (or what `read` gives, e.g. the stored
+    states' `stored_standings`) equal the batch result; return them."""
     deadline = time.monotonic() + timeout
     got: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        everything = await stream_standings(topics)
+        everything = await read(topics)
         got = {k: everything.get(k) for k in expected}
         if got == expected:
             return got
